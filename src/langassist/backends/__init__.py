@@ -1,0 +1,1 @@
+"""Engine adapters behind small protocols (see base.py)."""

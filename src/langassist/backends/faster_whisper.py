@@ -1,0 +1,308 @@
+"""faster-whisper (CTranslate2) transcriber.
+
+The model is always loaded from a local directory (a catalog path); a model *name*
+would make faster-whisper go to the hub. Audio is cut at VAD pauses into windows of at
+most ``MAX_WINDOW_S`` seconds; each window is decoded on its own, so every utterance
+gets the spoken-language distribution of its own window (multilingual models), memory
+stays bounded on long calls, and a per-window time budget caps re-decoding work
+(temperature fallback loops).
+
+Results are fully materialized here: faster-whisper's segments are a lazy generator,
+and the work happens while iterating it, so the budget wraps the iteration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from langassist.backends.base import Segment, Transcription
+from langassist.errors import BackendError, BackendUnavailable
+from langassist.events import LanguageDistribution, Word
+
+__all__ = ["DecodeOptions", "FasterWhisperTranscriber", "plan_windows"]
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE_HZ = 16000
+MAX_WINDOW_S = 28.0
+MAX_GAP_S = 2.0
+MIN_BUDGET_S = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeOptions:
+    """The decoding options the transcriber uses (mirrors ``AsrSettings``)."""
+
+    beam_size: int = 1
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold_s: float | None = 2.0
+    vad_filter: bool = True
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 200
+    max_decode_factor: float = 1.5
+    detect_language: bool = True
+
+
+def plan_windows(
+    speech: list[tuple[int, int]],
+    *,
+    total_samples: int,
+    max_window_s: float = MAX_WINDOW_S,
+    max_gap_s: float = MAX_GAP_S,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+) -> list[tuple[int, int]]:
+    """Group VAD speech spans (sample indices) into decode windows.
+
+    Spans closer than ``max_gap_s`` are merged while the window stays under
+    ``max_window_s``; a span longer than the window is cut into equal pieces.
+    """
+    max_window = int(max_window_s * sample_rate_hz)
+    max_gap = int(max_gap_s * sample_rate_hz)
+    pieces: list[tuple[int, int]] = []
+    for start, end in speech:
+        start, end = max(0, start), min(total_samples, end)
+        if end <= start:
+            continue
+        length = end - start
+        count = max(1, -(-length // max_window))
+        step = -(-length // count)
+        for index in range(count):
+            piece_start = start + index * step
+            pieces.append((piece_start, min(end, piece_start + step)))
+    windows: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if windows:
+            window_start, window_end = windows[-1]
+            if start - window_end <= max_gap and end - window_start <= max_window:
+                windows[-1] = (window_start, end)
+                continue
+        windows.append((start, end))
+    return windows
+
+
+class FasterWhisperTranscriber:
+    """:class:`~langassist.backends.base.Transcriber` over a CTranslate2 Whisper model.
+
+    Args:
+        model_dir: directory holding ``model.bin``, ``config.json`` and the tokenizer.
+        name: the catalog name, recorded in outputs.
+        options: decoding options.
+        compute_type: CTranslate2 compute type (``int8`` on CPU).
+        cpu_threads: intra-op threads.
+        model: an already-loaded ``WhisperModel`` to share (the model pool passes it).
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        name: str = "whisper",
+        options: DecodeOptions | None = None,
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        model: Any | None = None,
+    ) -> None:
+        self.name = name
+        self.model_dir = Path(model_dir)
+        self.options = options or DecodeOptions()
+        if model is None:
+            try:
+                from faster_whisper import WhisperModel
+            except ModuleNotFoundError as exc:  # pragma: no cover - core dependency
+                raise BackendUnavailable(
+                    "the faster-whisper transcriber needs faster-whisper: pip install faster-whisper"
+                ) from exc
+            if not (self.model_dir / "model.bin").is_file():
+                raise BackendError(f"no model.bin in {self.model_dir}: not a CTranslate2 Whisper model")
+            try:
+                model = WhisperModel(
+                    str(self.model_dir),
+                    device="cpu",
+                    compute_type=compute_type,
+                    cpu_threads=cpu_threads,
+                    num_workers=1,
+                    local_files_only=True,
+                )
+            except Exception as exc:  # ctranslate2 raises RuntimeError/ValueError variants
+                raise BackendError(f"could not load Whisper model from {self.model_dir}: {exc}") from exc
+        self._model = model
+        self.multilingual = bool(getattr(model.model, "is_multilingual", False))
+
+    # -- protocol ------------------------------------------------------------------
+
+    def detect_language(self, audio: np.ndarray) -> LanguageDistribution:
+        if not self.multilingual or audio.size == 0:
+            return LanguageDistribution()
+        try:
+            _, _, probabilities = self._model.detect_language(
+                np.ascontiguousarray(audio, dtype=np.float32)
+            )
+        except Exception as exc:
+            raise BackendError(f"language detection failed: {exc}") from exc
+        return LanguageDistribution.from_mapping(probabilities)
+
+    def transcribe(
+        self, audio: np.ndarray, *, language: str | None = None, offset_s: float = 0.0
+    ) -> Transcription:
+        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        options = self.options
+        started = time.perf_counter()
+        duration_s = audio.size / SAMPLE_RATE_HZ
+        if not self.multilingual:
+            language = "en"
+        if options.vad_filter:
+            speech = self._speech_spans(audio)
+        else:
+            speech = [(0, audio.size)] if audio.size else []
+        windows = plan_windows(speech, total_samples=audio.size)
+        speech_s = sum(end - start for start, end in speech) / SAMPLE_RATE_HZ
+        segments: list[Segment] = []
+        dropped: list[str] = []
+        for window_start, window_end in windows:
+            window = audio[window_start:window_end]
+            window_offset = offset_s + window_start / SAMPLE_RATE_HZ
+            window_segments, window_dropped = self._decode_window(window, language, window_offset)
+            segments.extend(window_segments)
+            dropped.extend(window_dropped)
+        return Transcription(
+            segments=tuple(segments),
+            language=_merge_languages(segments),
+            duration_s=duration_s,
+            speech_s=speech_s,
+            decode_s=time.perf_counter() - started,
+            dropped=tuple(dropped),
+            options=self.describe(language),
+        )
+
+    # -- helpers -------------------------------------------------------------------
+
+    def describe(self, language: str | None = None) -> dict[str, Any]:
+        """The options in force, for recording in outputs."""
+        options = self.options
+        return {
+            "model": self.name,
+            "multilingual": self.multilingual,
+            "language": language,
+            "beam_size": options.beam_size,
+            "temperatures": list(options.temperatures),
+            "vad_filter": options.vad_filter,
+            "condition_on_previous_text": options.condition_on_previous_text,
+            "word_timestamps": options.word_timestamps,
+            "max_decode_factor": options.max_decode_factor,
+        }
+
+    def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        vad = VadOptions(
+            min_silence_duration_ms=self.options.vad_min_silence_ms,
+            speech_pad_ms=self.options.vad_speech_pad_ms,
+            min_speech_duration_ms=150,
+        )
+        try:
+            spans = get_speech_timestamps(audio, vad)
+        except Exception as exc:
+            raise BackendError(f"voice activity detection failed: {exc}") from exc
+        return [(int(span["start"]), int(span["end"])) for span in spans]
+
+    def _decode_window(
+        self, window: np.ndarray, language: str | None, offset_s: float
+    ) -> tuple[list[Segment], list[str]]:
+        options = self.options
+        window_s = window.size / SAMPLE_RATE_HZ
+        budget_s = max(MIN_BUDGET_S, options.max_decode_factor * window_s)
+        distribution: LanguageDistribution | None = None
+        if self.multilingual and options.detect_language and language is not None:
+            distribution = self.detect_language(window)
+        started = time.perf_counter()
+        try:
+            generator, info = self._model.transcribe(
+                window,
+                language=language,
+                beam_size=options.beam_size,
+                best_of=max(1, options.beam_size),
+                temperature=list(options.temperatures),
+                word_timestamps=options.word_timestamps,
+                condition_on_previous_text=options.condition_on_previous_text,
+                no_speech_threshold=options.no_speech_threshold,
+                log_prob_threshold=options.log_prob_threshold,
+                compression_ratio_threshold=options.compression_ratio_threshold,
+                hallucination_silence_threshold=(
+                    options.hallucination_silence_threshold_s if options.word_timestamps else None
+                ),
+                vad_filter=False,
+            )
+            if distribution is None and self.multilingual and info.all_language_probs:
+                distribution = LanguageDistribution.from_mapping(info.all_language_probs)
+            segments: list[Segment] = []
+            dropped: list[str] = []
+            for raw in generator:
+                segments.append(self._convert(raw, offset_s))
+                elapsed = time.perf_counter() - started
+                if elapsed > budget_s and raw.end < window_s - 0.5:
+                    dropped.append(
+                        f"decode budget of {budget_s:.1f} s exceeded at {offset_s + raw.end:.2f} s; "
+                        "rest of window skipped"
+                    )
+                    logger.warning("decode budget exceeded in window at %.2f s", offset_s)
+                    break
+        except Exception as exc:
+            raise BackendError(f"transcription failed: {exc}") from exc
+        if distribution is not None:
+            segments = [_with_language(segment, distribution) for segment in segments]
+        return segments, dropped
+
+    @staticmethod
+    def _convert(raw: Any, offset_s: float) -> Segment:
+        words = tuple(
+            Word(
+                start_s=round(offset_s + float(word.start), 3),
+                end_s=round(offset_s + float(word.end), 3),
+                text=str(word.word).strip(),
+                probability=float(word.probability),
+            )
+            for word in (raw.words or ())
+            if str(word.word).strip()
+        )
+        return Segment(
+            start_s=round(offset_s + float(raw.start), 3),
+            end_s=round(offset_s + float(raw.end), 3),
+            text=str(raw.text).strip(),
+            words=words,
+            avg_logprob=float(raw.avg_logprob),
+            no_speech_prob=float(raw.no_speech_prob),
+            compression_ratio=float(raw.compression_ratio),
+            temperature=float(raw.temperature) if raw.temperature is not None else None,
+        )
+
+
+def _with_language(segment: Segment, distribution: LanguageDistribution) -> Segment:
+    return dataclasses.replace(segment, language=distribution.head(10))
+
+
+def _merge_languages(segments: list[Segment]) -> LanguageDistribution | None:
+    """Duration-weighted mean of the segments' window distributions."""
+    totals: dict[str, float] = {}
+    weight = 0.0
+    for segment in segments:
+        if segment.language is None:
+            continue
+        seconds = max(0.1, segment.end_s - segment.start_s)
+        weight += seconds
+        for code, probability in segment.language.probabilities:
+            totals[code] = totals.get(code, 0.0) + probability * seconds
+    if weight == 0.0:
+        return None
+    return LanguageDistribution.from_mapping({code: value / weight for code, value in totals.items()})

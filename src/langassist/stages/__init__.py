@@ -1,0 +1,1 @@
+"""Stages: adapters that connect backends and policies to the pipeline."""
