@@ -1,0 +1,1 @@
+"""Core: the stage protocol, pipeline composition and drivers."""
