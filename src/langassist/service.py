@@ -26,7 +26,7 @@ from typing import Any
 from langassist.asr_guards import GuardOptions
 from langassist.backends.base import Transcriber
 from langassist.config import Settings, load_settings
-from langassist.errors import ConfigError, LangassistError
+from langassist.errors import AudioFormatError, ConfigError, LangassistError
 from langassist.transcript import CallTranscript, TrackTranscript, load_transcript
 
 __all__ = [
@@ -139,6 +139,7 @@ def transcribe_file(
 
     settings = settings or load_settings()
     path = Path(path)
+    _require_file(path)
     check(path, settings.audio)
     audio = decode(path, settings=settings.audio)
     if transcriber is None:
@@ -181,6 +182,13 @@ def transcribe_file(
     )
 
 
+def _require_file(path: Path) -> None:
+    if not path.exists():
+        raise AudioFormatError(f"{path}: no such file", status="missing", path=str(path))
+    if not path.is_file():
+        raise AudioFormatError(f"{path}: not a regular file", status="unsupported", path=str(path))
+
+
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
     """The result of one file in a batch: a transcript or the error that stopped it."""
@@ -216,6 +224,7 @@ def transcribe_files(
             if transcriber is None:
                 from langassist.audio import check
 
+                _require_file(path)
                 check(path, settings.audio)
                 transcriber = create_transcriber(settings)
             transcript = transcribe_file(
