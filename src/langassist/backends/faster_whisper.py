@@ -53,6 +53,9 @@ class DecodeOptions:
     vad_speech_pad_ms: int = 200
     max_decode_factor: float = 1.5
     detect_language: bool = True
+    candidate_languages: tuple[str, ...] = ()
+    """When set and no language is forced, each window is decoded in the most probable
+    of these languages (the full distribution is still recorded as evidence)."""
 
 
 def plan_windows(
@@ -154,8 +157,14 @@ class FasterWhisperTranscriber:
         return LanguageDistribution.from_mapping(probabilities)
 
     def transcribe(
-        self, audio: np.ndarray, *, language: str | None = None, offset_s: float = 0.0
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        offset_s: float = 0.0,
+        prompt: str | None = None,
     ) -> Transcription:
+        """Decode ``audio``; ``prompt`` (text said just before it) conditions the first window."""
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         options = self.options
         started = time.perf_counter()
@@ -170,10 +179,12 @@ class FasterWhisperTranscriber:
         speech_s = sum(end - start for start, end in speech) / SAMPLE_RATE_HZ
         segments: list[Segment] = []
         dropped: list[str] = []
-        for window_start, window_end in windows:
+        for index, (window_start, window_end) in enumerate(windows):
             window = audio[window_start:window_end]
             window_offset = offset_s + window_start / SAMPLE_RATE_HZ
-            window_segments, window_dropped = self._decode_window(window, language, window_offset)
+            window_segments, window_dropped = self._decode_window(
+                window, language, window_offset, prompt if index == 0 else None
+            )
             segments.extend(window_segments)
             dropped.extend(window_dropped)
         return Transcription(
@@ -201,6 +212,7 @@ class FasterWhisperTranscriber:
             "condition_on_previous_text": options.condition_on_previous_text,
             "word_timestamps": options.word_timestamps,
             "max_decode_factor": options.max_decode_factor,
+            "candidate_languages": list(options.candidate_languages),
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -218,14 +230,17 @@ class FasterWhisperTranscriber:
         return [(int(span["start"]), int(span["end"])) for span in spans]
 
     def _decode_window(
-        self, window: np.ndarray, language: str | None, offset_s: float
+        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None = None
     ) -> tuple[list[Segment], list[str]]:
         options = self.options
         window_s = window.size / SAMPLE_RATE_HZ
         budget_s = max(MIN_BUDGET_S, options.max_decode_factor * window_s)
         distribution: LanguageDistribution | None = None
-        if self.multilingual and options.detect_language and language is not None:
+        restrict = self.multilingual and language is None and bool(options.candidate_languages)
+        if self.multilingual and (restrict or (options.detect_language and language is not None)):
             distribution = self.detect_language(window)
+        if restrict and distribution is not None and distribution.probabilities:
+            language = max(options.candidate_languages, key=distribution.probability)
         started = time.perf_counter()
         try:
             generator, info = self._model.transcribe(
@@ -243,6 +258,7 @@ class FasterWhisperTranscriber:
                     options.hallucination_silence_threshold_s if options.word_timestamps else None
                 ),
                 vad_filter=False,
+                initial_prompt=prompt or None,
             )
             if distribution is None and self.multilingual and info.all_language_probs:
                 distribution = LanguageDistribution.from_mapping(info.all_language_probs)
