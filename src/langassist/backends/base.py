@@ -21,6 +21,7 @@ __all__ = [
     "Segment",
     "Transcriber",
     "Transcription",
+    "VoiceActivityDetector",
 ]
 
 
@@ -78,7 +79,11 @@ class Transcriber(Protocol):
     def transcribe(
         self, audio: np.ndarray, *, language: str | None = None, offset_s: float = 0.0
     ) -> Transcription:
-        """Decode ``audio``; ``offset_s`` is added to every time in the result."""
+        """Decode ``audio``; ``offset_s`` is added to every time in the result.
+
+        A transcriber may also take ``prompt: str | None`` (text said just before the
+        audio, to condition decoding); the streaming stage passes it only to those that do.
+        """
         raise NotImplementedError
 
     def detect_language(self, audio: np.ndarray) -> LanguageDistribution:
@@ -103,4 +108,24 @@ class Embedder(Protocol):
     name: str
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+@runtime_checkable
+class VoiceActivityDetector(Protocol):
+    """Streaming speech probabilities for one track of 16 kHz mono float32 audio.
+
+    Stateful: one instance per track. :meth:`probabilities` takes the next samples of
+    the stream and returns one probability per frame of ``frame_samples`` completed by
+    them (a partial frame is kept for the next call), so frame ``k`` of the stream
+    covers samples ``k * frame_samples`` to ``(k + 1) * frame_samples``.
+    """
+
+    name: str
+    frame_samples: int
+
+    def probabilities(self, samples: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def reset(self) -> None:
         raise NotImplementedError

@@ -2,6 +2,8 @@
 
 * :class:`ScriptedTranscriber` returns one given script of segments per call, so tests
   state exactly what the "engine" said (including hallucinations and loops).
+* :class:`BurstTranscriber` hears bursts of sound as words named by their start time,
+  so streaming tests get hypotheses that follow the audio (and a modelled decode cost).
 * :class:`FakeEmbedder` hashes words into a fixed-size bag-of-words vector, so texts that
   share words are similar and nothing needs model weights.
 """
@@ -11,14 +13,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from langassist.backends.base import Segment, Transcription
-from langassist.events import LanguageDistribution
+from langassist.events import LanguageDistribution, Word
 
-__all__ = ["FakeEmbedder", "ScriptedTranscriber"]
+__all__ = ["BurstTranscriber", "FakeEmbedder", "ScriptedTranscriber"]
 
 
 class ScriptedTranscriber:
@@ -44,15 +46,22 @@ class ScriptedTranscriber:
         self._scripts = [tuple(script) for script in scripts]
         self._language = language
         self.calls: list[tuple[int, str | None, float]] = []
+        self.prompts: list[str | None] = []
 
     def detect_language(self, audio: np.ndarray) -> LanguageDistribution:
         return self._language or LanguageDistribution()
 
     def transcribe(
-        self, audio: np.ndarray, *, language: str | None = None, offset_s: float = 0.0
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        offset_s: float = 0.0,
+        prompt: str | None = None,
     ) -> Transcription:
         index = len(self.calls)
         self.calls.append((int(audio.size), language, offset_s))
+        self.prompts.append(prompt)
         script = self._scripts[index] if index < len(self._scripts) else ()
         segments = tuple(
             dataclasses.replace(
@@ -121,3 +130,106 @@ class FakeEmbedder:
                 out[row, self._bucket(word)] += 1.0
             out[row] /= np.linalg.norm(out[row])
         return out
+
+
+class BurstTranscriber:
+    """A fake transcriber that "hears" bursts of sound as words, for streaming tests.
+
+    Every run of loud 10 ms frames (RMS at or above ``threshold_dbfs``, gaps shorter than
+    ``merge_gap_s`` bridged) is one word, named by its absolute start time in tenths of a
+    second (``"w12"`` for a burst at 1.2 s), so the same sound gives the same word in
+    every decode that sees it whole. A burst touching the end of the audio is cut off
+    and comes out as ``"w12~"``, like Whisper guessing at a word it has not heard out,
+    so it cannot agree with the whole word. Every word whose number is divisible by
+    ``sentence_every`` ends with ``"."``. One segment per call.
+
+    Args:
+        cost_per_call_s / cost_per_audio_s: the modelled decode time, reported as
+            ``decode_s`` and passed to ``advance`` (a virtual clock's advance).
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold_dbfs: float = -30.0,
+        merge_gap_s: float = 0.05,
+        sentence_every: int = 0,
+        cost_per_call_s: float = 0.0,
+        cost_per_audio_s: float = 0.0,
+        advance: Callable[[float], None] | None = None,
+        name: str = "fake-burst",
+    ) -> None:
+        self.name = name
+        self.multilingual = False
+        self._threshold = float(10.0 ** (threshold_dbfs / 10.0))
+        self._merge_frames = max(0, round(merge_gap_s / 0.01))
+        self._sentence_every = sentence_every
+        self._cost = (cost_per_call_s, cost_per_audio_s)
+        self._advance = advance
+        self.calls: list[tuple[int, str | None, float]] = []
+        self.prompts: list[str | None] = []
+
+    def detect_language(self, audio: np.ndarray) -> LanguageDistribution:
+        return LanguageDistribution()
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        offset_s: float = 0.0,
+        prompt: str | None = None,
+    ) -> Transcription:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        self.calls.append((int(audio.size), language, offset_s))
+        self.prompts.append(prompt)
+        frame = 160
+        count = audio.size // frame
+        loud = (
+            np.mean(np.square(audio[: count * frame].reshape(count, frame), dtype=np.float64), axis=1)
+            >= self._threshold
+            if count
+            else np.zeros(0, dtype=bool)
+        )
+        runs: list[list[int]] = []
+        for index in np.flatnonzero(loud):
+            if runs and index - runs[-1][1] <= self._merge_frames + 1:
+                runs[-1][1] = int(index)
+            else:
+                runs.append([int(index), int(index)])
+        words: list[Word] = []
+        for first, last in runs:
+            start_s = round(offset_s + first * 0.01, 3)
+            end_s = round(offset_s + (last + 1) * 0.01, 3)
+            number = int(round(start_s * 10))
+            text = f"w{number}"
+            if last >= count - 1:
+                text += "~"
+            elif self._sentence_every and number % self._sentence_every == 0:
+                text += "."
+            words.append(Word(start_s=start_s, end_s=end_s, text=text, probability=0.9))
+        segments: tuple[Segment, ...] = ()
+        if words:
+            segments = (
+                Segment(
+                    start_s=words[0].start_s,
+                    end_s=words[-1].end_s,
+                    text=" ".join(word.text for word in words),
+                    words=tuple(words),
+                    avg_logprob=-0.2,
+                    no_speech_prob=0.01,
+                    compression_ratio=1.2,
+                ),
+            )
+        duration = audio.size / 16000.0
+        decode_s = self._cost[0] + self._cost[1] * duration
+        if self._advance is not None and decode_s > 0:
+            self._advance(decode_s)
+        return Transcription(
+            segments=segments,
+            language=None,
+            duration_s=duration,
+            speech_s=duration,
+            decode_s=decode_s,
+            options={"model": self.name},
+        )
