@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox apertium apertium-eng-spa)
-EXTRAS="${LANGASSIST_EXTRAS:-models,torch,eval,dev}"
+APT_PACKAGES=(espeak-ng sox apertium apertium-eng-spa chromium)
+EXTRAS="${LANGASSIST_EXTRAS:-models,torch,eval,audit,ray,serve,dev}"
 PYTHON="${PYTHON:-python3}"
 
 missing=()

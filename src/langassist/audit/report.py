@@ -1,0 +1,283 @@
+"""Static, offline HTML reports: one per call and an aggregate ``summary.html``.
+
+Plots are drawn with matplotlib (Agg) and embedded as base64 PNG, so a report is one
+file with no script, no font and no network request. Every text comes from the
+redacted document (or rows derived from it), so redaction covers the reports too.
+Output is deterministic: the same document gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["render_call_html", "render_summary_html"]
+
+_PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222;max-width:1100px}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 6px;
+text-align:left;vertical-align:top;font-size:.92em}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:.85em}
+.barrier{background:#c44e52;color:#fff}.clear{background:#55a868;color:#fff}.unknown{background:#999;color:#fff}
+tr.hard td{background:#fff4e5}tr.confused td{background:#fdecea}tr.suggestion td{background:#eaf5ea}
+mark{background:#ffe08a}.plot{max-width:100%;height:auto}.muted{color:#777}
+"""
+
+
+def _figure_png(figure: Any) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def load_pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _img(data: str, alt: str) -> str:
+    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _verdict_badge(barrier: Any) -> str:
+    if barrier is None:
+        return '<span class="badge unknown">unknown</span>'
+    return '<span class="badge barrier">barrier</span>' if barrier else '<span class="badge clear">no barrier</span>'
+
+
+def _colors(keys: Sequence[str]) -> dict[str, str]:
+    return {key: _PALETTE[index % len(_PALETTE)] for index, key in enumerate(sorted(set(keys)))}
+
+
+def timeline_png(document: Mapping[str, Any]) -> str:
+    """The call timeline: speaker turns coloured by language, agent difficulty, barrier
+    level, customer confusion and suggestions, on one time axis."""
+    plt = load_pyplot()
+    utterances = document.get("utterances", [])
+    tracks = sorted({u.get("track") or "mixed" for u in utterances}) or ["agent"]
+    languages = [(u.get("text_language") or {}).get("language") or "unknown" for u in utterances]
+    colors = _colors(languages)
+    figure, (lanes, levels) = plt.subplots(2, 1, figsize=(10, 4.2), sharex=True,
+                                           gridspec_kw={"height_ratios": [1, 1.4]}, layout="constrained")
+    for utterance, language in zip(utterances, languages, strict=True):
+        row = tracks.index(utterance.get("track") or "mixed")
+        start, end = float(utterance["start_s"]), float(utterance["end_s"])
+        lanes.barh(row, max(end - start, 0.3), left=start, color=colors[language], height=0.6)
+    lanes.set_yticks(range(len(tracks)), tracks)
+    lanes.set_title("speakers (colour: language)", fontsize=9, loc="left")
+    for language, color in colors.items():
+        lanes.barh(0, 0, color=color, label=language)
+    lanes.legend(loc="upper right", fontsize=7, ncols=min(4, max(1, len(colors))))
+    hard = [(0.5 * (u["start_s"] + u["end_s"]), (u.get("difficulty") or {}).get("value"))
+            for u in utterances if (u.get("difficulty") or {}).get("value") is not None]
+    if hard:
+        levels.stem([t for t, _ in hard], [v for _, v in hard], linefmt="C1-", markerfmt="C1o",
+                    basefmt=" ", label="agent difficulty")
+    timeline = document.get("timeline", [])
+    if timeline:
+        levels.step([p["time_s"] for p in timeline], [p["level"] for p in timeline], where="post",
+                    color="C3", label="barrier level")
+    confusion = document.get("confusion", [])
+    if confusion:
+        levels.scatter([c["time_s"] for c in confusion], [1.05] * len(confusion), marker="x",
+                       color="C3", s=40, label="confusion")
+    suggestions = document.get("suggestions", [])
+    if suggestions:
+        levels.scatter([s["time_s"] for s in suggestions], [-0.05] * len(suggestions), marker="^",
+                       color="C2", s=40, label="suggestion")
+    levels.set_ylim(-0.15, 1.15)
+    levels.set_xlabel("time (s)")
+    levels.legend(loc="upper left", fontsize=7, ncols=4)
+    return _figure_png(figure)
+
+
+def _highlight(text: str, terms: Sequence[str]) -> str:
+    escaped = html.escape(text)
+    for term in sorted(set(terms), key=len, reverse=True):
+        if term:
+            pattern = re.compile(rf"\b({re.escape(html.escape(term))})\b", re.IGNORECASE)
+            escaped = pattern.sub(r"<mark>\1</mark>", escaped)
+    return escaped
+
+
+def render_call_html(document: Mapping[str, Any]) -> str:
+    """One call's report: verdict, timeline plot, transcript with highlights."""
+    from langassist.audit.worker import jargon_terms
+
+    verdict = document.get("verdict", {})
+    privacy = document.get("privacy") or {}
+    call_id = html.escape(str(document.get("call_id")))
+    parts = [
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>Call {call_id}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Call {call_id} {_verdict_badge(verdict.get('barrier'))}</h1>",
+        f"<p>duration {float(document.get('duration_s') or 0):.1f} s &middot; level "
+        f"{'?' if verdict.get('value') is None else format(verdict['value'], '.2f')} &middot; confidence "
+        f"{float(verdict.get('confidence') or 0):.2f}",
+    ]
+    if verdict.get("main_causes"):
+        parts.append(" &middot; main causes: " + html.escape(", ".join(verdict["main_causes"])))
+    redactions = sum(int(v) for v in (privacy.get("redactions") or {}).values())
+    parts.append(f"</p><p class=\"muted\">PII redaction {'on' if privacy.get('redacted') else 'OFF'}"
+                 f" &middot; {redactions} redaction(s)</p>")
+    parts.append("<h2>Timeline</h2>" + _img(timeline_png(document), "call timeline"))
+    speakers = document.get("speakers") or {}
+    if speakers:
+        parts.append("<h2>Speakers</h2><table><tr><th>track</th><th>language</th><th>accent</th></tr>")
+        for track, info in sorted(speakers.items()):
+            accent = info.get("accent") or {}
+            value = accent.get("value")
+            parts.append(f"<tr><td>{html.escape(track)}</td><td>{html.escape(str(info.get('language') or '?'))}"
+                         f"</td><td>{'?' if value is None else format(value, '.2f')}</td></tr>")
+        parts.append("</table>")
+    rows: list[tuple[float, int, str]] = []
+    for utterance in document.get("utterances", []):
+        difficulty = utterance.get("difficulty") or {}
+        value = difficulty.get("value")
+        confusion = utterance.get("confusion") or []
+        classes = " ".join(c for c, on in (("hard", value is not None and value >= 0.5),
+                                           ("confused", bool(confusion))) if on)
+        language = (utterance.get("text_language") or {}).get("language") or "?"
+        notes = []
+        if value is not None:
+            notes.append(f"difficulty {value:.2f}")
+        notes.extend(html.escape(c["kind"].replace("_", " ")) for c in confusion)
+        text = _highlight(str(utterance.get("text") or ""), jargon_terms(difficulty))
+        rows.append((float(utterance["start_s"]), 0,
+                     f"<tr class=\"{classes}\"><td>{utterance['start_s']:.1f}</td>"
+                     f"<td>{html.escape(str(utterance.get('track')))}</td>"
+                     f"<td><span class=\"badge\">{html.escape(language)}</span></td><td>{text}</td>"
+                     f"<td>{'; '.join(notes)}</td></tr>"))
+    for suggestion in document.get("suggestions", []):
+        rows.append((float(suggestion["time_s"]), 1,
+                     f"<tr class=\"suggestion\"><td>{suggestion['time_s']:.1f}</td><td>suggestion</td>"
+                     f"<td><span class=\"badge\">{html.escape(str(suggestion.get('category')))}</span></td>"
+                     f"<td>{html.escape(str(suggestion.get('text')))}</td>"
+                     f"<td>{html.escape(str(suggestion.get('reason')))}</td></tr>"))
+    parts.append("<h2>Transcript</h2><table><tr><th>s</th><th>speaker</th><th>lang</th><th>text</th>"
+                 "<th>signals</th></tr>")
+    parts.extend(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))
+    parts.append("</table>")
+    for failure in document.get("failures", []):
+        parts.append(f"<p class=\"muted\">stage {html.escape(str(failure.get('stage')))} failed: "
+                     f"{html.escape(str(failure.get('message')))}</p>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _bar_chart(axes: Any, counts: Mapping[str, float], title: str, *, horizontal: bool = False,
+               limit: int = 12, percent: bool = False) -> None:
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    labels = [str(k) for k, _ in items] or ["(none)"]
+    values = [v for _, v in items] or [0]
+    if horizontal:
+        axes.barh(labels[::-1], values[::-1], color="C0")
+    else:
+        axes.bar(labels, values, color="C0")
+        axes.tick_params(axis="x", labelrotation=30, labelsize=8)
+    if percent:
+        axes.set_ylim(0, 1)
+    axes.set_title(title, fontsize=10, loc="left")
+
+
+def _rate(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, float]:
+    groups: dict[str, list[bool]] = {}
+    for row in rows:
+        if row.get("barrier") is None:
+            continue
+        groups.setdefault(str(row.get(column) or "(none)"), []).append(bool(row["barrier"]))
+    return {key: sum(values) / len(values) for key, values in groups.items()}
+
+
+def summary_figures(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The summary plots, each a base64 PNG, from the ``calls`` rows of finished calls."""
+    plt = load_pyplot()
+    done = [row for row in rows if row.get("status") == "done"]
+    figures: dict[str, str] = {}
+    known = [row for row in done if row.get("barrier") is not None]
+    overall = {"all calls": sum(bool(r["barrier"]) for r in known) / len(known)} if known else {}
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+    _bar_chart(axes[0], overall, "barrier rate", percent=True)
+    _bar_chart(axes[1], _rate(done, "queue"), "barrier rate by queue", percent=True)
+    _bar_chart(axes[2], _rate(done, "agent_id"), "barrier rate by agent", percent=True)
+    figures["barrier rate"] = _figure_png(figure)
+    customer: Counter[str] = Counter(str(r.get("customer_language") or "unknown") for r in done)
+    utterance: Counter[str] = Counter()
+    for row in done:
+        utterance.update({str(k): int(v) for k, v in (row.get("languages") or {}).items()})
+    figure, axes = plt.subplots(1, 2, figsize=(12, 3.2), layout="constrained")
+    _bar_chart(axes[0], customer, "customer language (calls)")
+    _bar_chart(axes[1], utterance, "utterance language (utterances)")
+    figures["language mix"] = _figure_png(figure)
+    causes: Counter[str] = Counter(c for r in done for c in r.get("main_causes") or [])
+    jargon: Counter[str] = Counter(t for r in done for t in r.get("jargon_before_confusion") or [])
+    suggestions: Counter[str] = Counter()
+    for row in done:
+        suggestions.update({str(k): int(v) for k, v in (row.get("suggestion_categories") or {}).items()})
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+    _bar_chart(axes[0], causes, "top barrier causes", horizontal=True)
+    _bar_chart(axes[1], jargon, "top jargon before confusion", horizontal=True)
+    _bar_chart(axes[2], suggestions, "suggestions by category")
+    figures["causes, jargon, suggestions"] = _figure_png(figure)
+    return figures
+
+
+def render_summary_html(rows: Sequence[Mapping[str, Any]], run: Mapping[str, Any]) -> str:
+    """The aggregate report over all calls of an audit."""
+    done = [row for row in rows if row.get("status") == "done"]
+    failed = [row for row in rows if row.get("status") != "done"]
+    known = [row for row in done if row.get("barrier") is not None]
+    barriers = sum(bool(r["barrier"]) for r in known)
+    audio_h = sum(float(r.get("audio_s") or 0.0) for r in done) / 3600.0
+    parts = [
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>Audit summary</title><style>{_STYLE}</style></head><body>",
+        "<h1>Language-barrier audit</h1>",
+        f"<p>{len(rows)} call(s): {len(done)} assessed, {len(failed)} quarantined &middot; "
+        f"{barriers} of {len(known)} with a known verdict show a barrier"
+        f"{f' ({barriers / len(known):.0%})' if known else ''} &middot; {audio_h:.2f} h of audio"
+        f" &middot; redactions: {sum(int(r.get('redactions') or 0) for r in done)}"
+        f" (PII redaction {'on' if run.get('redact', True) else 'OFF'})</p>",
+    ]
+    for title, data in summary_figures(rows).items():
+        parts.append(f"<h2>{html.escape(title)}</h2>" + _img(data, title))
+    parts.append("<h2>Calls</h2><table><tr><th>call</th><th>verdict</th><th>level</th><th>queue</th>"
+                 "<th>agent</th><th>customer language</th><th>main causes</th></tr>")
+    for row in done:
+        name = html.escape(str(row.get("report") or ""))
+        value = row.get("barrier_value")
+        parts.append(
+            f"<tr><td><a href=\"{name}\">{html.escape(str(row.get('call_id')))}</a></td>"
+            f"<td>{_verdict_badge(row.get('barrier'))}</td>"
+            f"<td>{'?' if value is None else format(value, '.2f')}</td>"
+            f"<td>{html.escape(str(row.get('queue') or ''))}</td>"
+            f"<td>{html.escape(str(row.get('agent_id') or ''))}</td>"
+            f"<td>{html.escape(str(row.get('customer_language') or '?'))}</td>"
+            f"<td>{html.escape(', '.join(row.get('main_causes') or []))}</td></tr>")
+    parts.append("</table>")
+    if failed:
+        parts.append("<h2>Quarantined</h2><table><tr><th>call</th><th>input</th><th>reason</th>"
+                     "<th>detail</th></tr>")
+        for row in failed:
+            parts.append(f"<tr><td>{html.escape(str(row.get('call_id')))}</td>"
+                         f"<td>{html.escape(str(row.get('input')))}</td>"
+                         f"<td>{html.escape(str(row.get('reason')))}</td>"
+                         f"<td>{html.escape(str(row.get('message')))}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
