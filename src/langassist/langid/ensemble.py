@@ -1,0 +1,561 @@
+"""Text language ID ensemble: backends, word-frequency evidence and call context, combined.
+
+How a text is scored (every step over one fixed tuple of languages):
+
+1. Gate. Text without a letter (empty, digits, emoji, punctuation) has no evidence: the
+   result is an empty distribution and language ``None``. Very long texts are cut to
+   :data:`MAX_CHARS` characters (at a space) before scoring.
+2. Evidence. Each *scorer* gives log-probabilities over its languages
+   (:class:`LanguageScorer`; a plain :class:`~langassist.backends.base.LanguageIdentifier`
+   is wrapped by :class:`DistributionScorer`). The wordfreq lexicon gives, per word
+   token, ``log P(word | language)`` from its Zipf value, with a floor below each list's
+   lowest value for a word the list lacks; words no list holds add nothing. This is the
+   strongest evidence on single words and pairs, which character n-gram models get wrong.
+3. Weighted log-linear combination: ``s = sum_k w_k(b) * e_k + bias(b)``, with weights
+   and per-language biases chosen by the number of word tokens (bucket ``b``: 1, 2,
+   3-6, 7+). The weights were fitted on a training part of the lingua test data that
+   the benchmark does not score on (``benchmarks/train_text_langid.py``), and are stored
+   in ``langassist/data/text-langid-ensemble.json``.
+4. Tie-break. When the top-two margin of the softmax of ``s`` is below the fitted
+   ``tie_margin``, a slower *tie-breaker* scorer (lingua) is added with its own fitted
+   weight set. Most inputs never reach it, so the ensemble stays fast.
+5. Call context (optional, :class:`LanguageContext`): ``log`` of a prior built from the
+   languages already established in the call and Whisper's spoken-language distribution
+   of the same utterance is added with design weights (no labelled data to fit them).
+6. Result: softmax over the languages; ``language`` is ``None`` when the top probability
+   is below ``confidence_floor``.
+
+Code-switching: :meth:`TextLanguageEnsemble.analyze` also segments the word tokens with a
+Viterbi pass over per-word lexicon posteriors and a switch penalty; when at least two
+segments of different languages each hold enough letters and the ensemble confirms each
+segment's language, the spans ``(start_char, end_char, language)`` are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from langassist.backends.base import LanguageIdentifier
+from langassist.errors import ConfigError
+from langassist.events import LanguageCode, LanguageDistribution, Reason
+from langassist.langid.lexicon import ZIPF_STEP, WordfreqLexicon
+from langassist.langid.text import canonical_word, has_letters, iter_word_tokens
+
+__all__ = [
+    "MAX_CHARS",
+    "DistributionScorer",
+    "EnsembleWeights",
+    "LanguageContext",
+    "LanguageScorer",
+    "LexiconScorer",
+    "TextLanguageEnsemble",
+    "TextLanguageResult",
+    "load_ensemble_weights",
+    "token_bucket",
+]
+
+MAX_CHARS = 2000
+"""Longer texts are cut (at a space) before scoring; the head decides the language."""
+
+BUCKET_LIMITS: tuple[int, ...] = (1, 2, 6)
+"""Token-count buckets: 1 word, 2 words, 3-6 words, 7 or more."""
+
+_LOG10 = math.log(10.0)
+_FLOOR_LOG_P = math.log(1e-6)
+_MISSING_BELOW_FLOOR_ZIPF = 0.5
+_SPAN_SWITCH_PENALTY = 6.0
+_SPAN_MIN_LETTERS = 8
+_SPAN_MIN_TOKENS = 2
+_CONTEXT_ESTABLISHED_WEIGHT = 1.0
+_CONTEXT_SPOKEN_WEIGHT = 0.7
+_CONTEXT_LEAK = 0.05
+_WEIGHTS_RESOURCE = "text-langid-ensemble.json"
+
+
+def token_bucket(n_tokens: int) -> int:
+    """Index of the token-count bucket (see :data:`BUCKET_LIMITS`)."""
+    for index, limit in enumerate(BUCKET_LIMITS):
+        if n_tokens <= limit:
+            return index
+    return len(BUCKET_LIMITS)
+
+
+@runtime_checkable
+class LanguageScorer(Protocol):
+    """A backend that gives log-probabilities over a fixed tuple of languages."""
+
+    name: str
+    languages: tuple[LanguageCode, ...]
+
+    def score_vector(self, text: str) -> np.ndarray | None:
+        """Log-probabilities aligned with :attr:`languages`; ``None`` = no evidence."""
+        raise NotImplementedError
+
+
+class DistributionScorer:
+    """Wraps a plain :class:`LanguageIdentifier` as a :class:`LanguageScorer`."""
+
+    def __init__(self, identifier: LanguageIdentifier, languages: Sequence[LanguageCode]) -> None:
+        self.identifier = identifier
+        self.name = identifier.name
+        self.languages = tuple(languages)
+        self._index = {code: i for i, code in enumerate(self.languages)}
+
+    def score_vector(self, text: str) -> np.ndarray | None:
+        distribution = self.identifier.identify(text)
+        if not distribution:
+            return None
+        vector = np.full(len(self.languages), 1e-6)
+        for code, probability in distribution.probabilities:
+            position = self._index.get(code)
+            if position is not None:
+                vector[position] += max(0.0, probability)
+        return np.log(vector / vector.sum())  # type: ignore[no-any-return]
+
+
+class LexiconScorer:
+    """Per-word ``log P(word | language)`` from a :class:`WordfreqLexicon`.
+
+    The lexicon's one-byte rows are turned into centred log-likelihoods once, through a
+    256-entry table per language, and kept as float32 (4 bytes a row and language).
+
+    Args:
+        lexicon: the word-frequency lexicon.
+        languages: the ensemble's languages; those the lexicon lacks get no evidence.
+    """
+
+    name = "wordfreq"
+
+    def __init__(self, lexicon: WordfreqLexicon, languages: Sequence[LanguageCode]) -> None:
+        self.languages = tuple(languages)
+        columns = [lexicon.languages.index(c) if c in lexicon.languages else -1 for c in self.languages]
+        floors = lexicon.list_floor_zipf.astype(np.float64)
+        steps = np.arange(256, dtype=np.float64) / ZIPF_STEP
+        lookup = np.zeros((len(self.languages), 256))
+        for target, column in enumerate(columns):
+            if column < 0:
+                continue  # no list for this language: the word says nothing about it
+            values = steps.copy()
+            values[0] = floors[column] - _MISSING_BELOW_FLOOR_ZIPF  # 0 = not in the list
+            lookup[target] = (values - 9.0) * _LOG10
+        quantized = lexicon.rows[:, [max(column, 0) for column in columns]]
+        table = lookup[np.arange(len(self.languages))[None, :], quantized]
+        # Centre each row so that only differences between languages matter.
+        table -= table.mean(axis=1, keepdims=True)
+        self._table = table.astype(np.float32)
+        self._vocabulary = lexicon.vocabulary
+
+    def token_rows(self, text: str) -> tuple[list[tuple[int, int, int | None]], int]:
+        """``(start, end, row or None)`` per word token, and the number of letters."""
+        vocabulary = self._vocabulary
+        tokens = []
+        letters = 0
+        for start, end, word in iter_word_tokens(text):
+            tokens.append((start, end, vocabulary.get(canonical_word(word))))
+            letters += end - start
+        return tokens, letters
+
+    def score_rows(self, rows: Sequence[int]) -> np.ndarray:
+        """Summed log-likelihoods of the given lexicon rows."""
+        if not rows:
+            return np.zeros(len(self.languages))
+        return self._table[list(rows)].sum(axis=0, dtype=np.float64)  # type: ignore[no-any-return]
+
+    def row_vectors(self, rows: Sequence[int | None]) -> np.ndarray:
+        """One log-likelihood row per token (zeros for words no list holds)."""
+        out = np.zeros((len(rows), len(self.languages)))
+        for position, row in enumerate(rows):
+            if row is not None:
+                out[position] = self._table[row]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleWeights:
+    """Fitted combination weights (see the module docstring, steps 3 and 4).
+
+    Attributes:
+        sources: evidence names in weight order (``"wordfreq"``, scorer names).
+        tie_breaker: name of the tie-break scorer (``None`` for none).
+        weights: per bucket, one weight per source.
+        tie_weights: per bucket, one weight per source plus the tie-breaker's, last.
+        bias / tie_bias: per bucket, language -> additive bias.
+        tie_margin: softmax top-two margin below which the tie-breaker runs.
+        fitted_on: a note on the training data.
+    """
+
+    sources: tuple[str, ...]
+    tie_breaker: str | None
+    weights: tuple[tuple[float, ...], ...]
+    tie_weights: tuple[tuple[float, ...], ...]
+    bias: tuple[Mapping[str, float], ...]
+    tie_bias: tuple[Mapping[str, float], ...]
+    tie_margin: float = 0.5
+    fitted_on: str = ""
+
+    def __post_init__(self) -> None:
+        buckets = len(BUCKET_LIMITS) + 1
+        if len(self.weights) != buckets or any(len(w) != len(self.sources) for w in self.weights):
+            raise ConfigError(f"ensemble weights need {buckets} buckets of {len(self.sources)} weights")
+        if len(self.tie_weights) != buckets or any(
+            len(w) != len(self.sources) + 1 for w in self.tie_weights
+        ):
+            raise ConfigError("ensemble tie_weights need one more weight per bucket than sources")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": list(self.sources),
+            "tie_breaker": self.tie_breaker,
+            "weights": [list(w) for w in self.weights],
+            "tie_weights": [list(w) for w in self.tie_weights],
+            "bias": [dict(b) for b in self.bias],
+            "tie_bias": [dict(b) for b in self.tie_bias],
+            "tie_margin": self.tie_margin,
+            "fitted_on": self.fitted_on,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EnsembleWeights:
+        try:
+            return cls(
+                sources=tuple(data["sources"]),
+                tie_breaker=data.get("tie_breaker"),
+                weights=tuple(tuple(float(v) for v in w) for w in data["weights"]),
+                tie_weights=tuple(tuple(float(v) for v in w) for w in data["tie_weights"]),
+                bias=tuple({str(k): float(v) for k, v in b.items()} for b in data["bias"]),
+                tie_bias=tuple({str(k): float(v) for k, v in b.items()} for b in data["tie_bias"]),
+                tie_margin=float(data.get("tie_margin", 0.5)),
+                fitted_on=str(data.get("fitted_on", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"ensemble weights are malformed: {exc}") from exc
+
+
+def load_ensemble_weights(path: str | Path | None = None) -> EnsembleWeights:
+    """Read fitted weights (the packaged file when ``path`` is ``None``)."""
+    try:
+        if path is None:
+            text = resources.files("langassist.data").joinpath(_WEIGHTS_RESOURCE).read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        return EnsembleWeights.from_dict(json.loads(text))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read ensemble weights {path or _WEIGHTS_RESOURCE}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageContext:
+    """What the call already says about the language of the next utterance.
+
+    Attributes:
+        established: languages settled in this call (either side), with weights.
+        spoken: Whisper's spoken-language distribution of the same utterance.
+    """
+
+    established: Mapping[LanguageCode, float] = field(default_factory=dict)
+    spoken: LanguageDistribution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextLanguageResult:
+    """One text's language: distribution, decision, code-switch spans and reasons."""
+
+    distribution: LanguageDistribution
+    language: LanguageCode | None
+    spans: tuple[tuple[int, int, LanguageCode], ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max())
+    return shifted / shifted.sum()  # type: ignore[no-any-return]
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_CHARS:
+        return text
+    head = text[:MAX_CHARS]
+    space = head.rfind(" ")
+    return head[:space] if space > MAX_CHARS // 2 else head
+
+
+class TextLanguageEnsemble:
+    """The text language ID ensemble (a :class:`LanguageIdentifier`).
+
+    Args:
+        languages: the languages it decides among (ISO 639-1).
+        scorers: evidence sources named in ``weights.sources`` (besides ``"wordfreq"``).
+        lexicon: the wordfreq evidence, or ``None`` to go without (its weight is dropped).
+        tie_breaker: the scorer named ``weights.tie_breaker``, or ``None``.
+        weights: fitted weights (:func:`load_ensemble_weights`).
+        confidence_floor: below this top probability the language is ``None``.
+    """
+
+    name = "ensemble"
+
+    def __init__(
+        self,
+        languages: Sequence[LanguageCode],
+        scorers: Sequence[LanguageScorer | LanguageIdentifier],
+        weights: EnsembleWeights,
+        *,
+        lexicon: LexiconScorer | None = None,
+        tie_breaker: LanguageScorer | LanguageIdentifier | None = None,
+        confidence_floor: float = 0.5,
+    ) -> None:
+        self.languages = tuple(dict.fromkeys(languages))
+        if len(self.languages) < 1:
+            raise ConfigError("the language ensemble needs at least one language")
+        self.weights = weights
+        self.confidence_floor = confidence_floor
+        self._lexicon = lexicon
+        if lexicon is not None and lexicon.languages != self.languages:
+            raise ConfigError("the lexicon scorer must be built for the ensemble's languages")
+        by_name = {scorer.name: self._as_scorer(scorer) for scorer in scorers}
+        self._sources: list[tuple[int, LanguageScorer, np.ndarray]] = []
+        for position, source in enumerate(weights.sources):
+            if source == LexiconScorer.name:
+                continue
+            scorer = by_name.get(source)
+            if scorer is not None:
+                self._sources.append((position, scorer, self._alignment(scorer)))
+        self._lexicon_position = (
+            weights.sources.index(LexiconScorer.name) if LexiconScorer.name in weights.sources else -1
+        )
+        self._tie: tuple[LanguageScorer, np.ndarray] | None = None
+        if tie_breaker is not None:
+            tie = self._as_scorer(tie_breaker)
+            self._tie = (tie, self._alignment(tie))
+        self._bias = [self._bias_vector(b) for b in weights.bias]
+        self._tie_bias = [self._bias_vector(b) for b in weights.tie_bias]
+        self.source_names = tuple(
+            [s.name for _, s, _ in self._sources]
+            + ([LexiconScorer.name] if lexicon is not None else [])
+            + ([self._tie[0].name] if self._tie else [])
+        )
+
+    def _as_scorer(self, backend: LanguageScorer | LanguageIdentifier) -> LanguageScorer:
+        if isinstance(backend, LanguageScorer):
+            return backend
+        return DistributionScorer(backend, self.languages)
+
+    def _alignment(self, scorer: LanguageScorer) -> np.ndarray:
+        index = {code: i for i, code in enumerate(scorer.languages)}
+        return np.array([index.get(code, -1) for code in self.languages], dtype=np.intp)
+
+    def _bias_vector(self, bias: Mapping[str, float]) -> np.ndarray:
+        return np.array([bias.get(code, 0.0) for code in self.languages])
+
+    @staticmethod
+    def _aligned(vector: np.ndarray, alignment: np.ndarray) -> np.ndarray:
+        out = vector[np.maximum(alignment, 0)]
+        out[alignment < 0] = _FLOOR_LOG_P
+        out = out - out.max()
+        return np.maximum(out, _FLOOR_LOG_P * 2)  # type: ignore[no-any-return]
+
+    # ---------------------------------------------------------------- scoring
+
+    def _evidence(
+        self, text: str, tokens: Sequence[tuple[int, int, int | None]]
+    ) -> tuple[np.ndarray | None, list[str]]:
+        """The combined score vector and the names of the sources that gave evidence."""
+        bucket = token_bucket(len(tokens))
+        weights = self.weights.weights[bucket]
+        scores = self._bias[bucket].copy()
+        used: list[str] = []
+        evidence: list[tuple[int, np.ndarray]] = []
+        for position, scorer, alignment in self._sources:
+            vector = scorer.score_vector(text)
+            if vector is not None:
+                aligned = self._aligned(np.asarray(vector, dtype=np.float64), alignment)
+                evidence.append((position, aligned))
+                scores += weights[position] * aligned
+                used.append(scorer.name)
+        if self._lexicon is not None and self._lexicon_position >= 0:
+            rows = [row for _, _, row in tokens if row is not None]
+            if rows:
+                lexical = self._lexicon.score_rows(rows)
+                evidence.append((self._lexicon_position, lexical))
+                scores += weights[self._lexicon_position] * lexical
+                used.append(LexiconScorer.name)
+        if not used:
+            return None, used
+        if self._tie is not None:
+            probabilities = _softmax(scores)
+            first, second = np.partition(probabilities, -2)[-2:][::-1] if probabilities.size > 1 else (1.0, 0.0)
+            if abs(float(first) - float(second)) < self.weights.tie_margin:
+                tie, alignment = self._tie
+                vector = tie.score_vector(text)
+                if vector is not None:
+                    tie_weights = self.weights.tie_weights[bucket]
+                    scores = self._tie_bias[bucket].copy()
+                    for position, aligned in evidence:
+                        scores += tie_weights[position] * aligned
+                    aligned_tie = self._aligned(np.asarray(vector, dtype=np.float64), alignment)
+                    scores += tie_weights[-1] * aligned_tie
+                    used.append(tie.name)
+        return scores, used
+
+    def _distribution(self, scores: np.ndarray, top_n: int = 10) -> LanguageDistribution:
+        probabilities = _softmax(scores)
+        order = np.argsort(-probabilities, kind="stable")[:top_n]
+        return LanguageDistribution(
+            tuple((self.languages[i], float(probabilities[i])) for i in order)
+        )
+
+    def identify(self, text: str) -> LanguageDistribution:
+        """The language distribution of ``text`` (empty when it holds no letters)."""
+        if not text or not has_letters(text):
+            return LanguageDistribution()
+        text = _cut(text)
+        tokens = self._tokens(text)
+        scores, _ = self._evidence(text, tokens)
+        return LanguageDistribution() if scores is None else self._distribution(scores)
+
+    def _tokens(self, text: str) -> list[tuple[int, int, int | None]]:
+        if self._lexicon is not None:
+            return self._lexicon.token_rows(text)[0]
+        return [(start, end, None) for start, end, _ in iter_word_tokens(text)]
+
+    def _context_prior(self, context: LanguageContext | None) -> tuple[np.ndarray | None, list[Reason]]:
+        if context is None:
+            return None, []
+        prior = np.zeros(len(self.languages))
+        reasons: list[Reason] = []
+        index = {code: i for i, code in enumerate(self.languages)}
+        uniform = 1.0 / len(self.languages)
+        established = {c: w for c, w in context.established.items() if c in index and w > 0}
+        if established:
+            total = sum(established.values())
+            vector = np.full(len(self.languages), _CONTEXT_LEAK * uniform)
+            for code, weight in established.items():
+                vector[index[code]] += (1.0 - _CONTEXT_LEAK) * weight / total
+            prior += _CONTEXT_ESTABLISHED_WEIGHT * np.log(vector)
+            reasons.append(Reason(
+                "call_languages", float(len(established)), _CONTEXT_ESTABLISHED_WEIGHT,
+                "prior from languages established in the call: " + ", ".join(sorted(established)),
+            ))
+        if context.spoken:
+            vector = np.full(len(self.languages), _CONTEXT_LEAK * uniform)
+            kept = 0.0
+            for code, probability in context.spoken.probabilities:
+                if code in index:
+                    vector[index[code]] += (1.0 - _CONTEXT_LEAK) * max(0.0, probability)
+                    kept += max(0.0, probability)
+            if kept > 0:
+                prior += _CONTEXT_SPOKEN_WEIGHT * np.log(vector / vector.sum())
+                reasons.append(Reason(
+                    "spoken_language", context.spoken.top_probability, _CONTEXT_SPOKEN_WEIGHT,
+                    f"speech sounds like {context.spoken.top} (p={context.spoken.top_probability:.2f})",
+                ))
+        return (prior if reasons else None), reasons
+
+    def analyze(self, text: str, context: LanguageContext | None = None) -> TextLanguageResult:
+        """Distribution, decision (``None`` below the floor), code-switch spans, reasons."""
+        prior, reasons = self._context_prior(context)
+        if not text or not has_letters(text):
+            reasons.append(Reason("no_letters", 0.0, 0.0, "the text holds no letters"))
+            if prior is not None and context is not None and context.spoken:
+                distribution = self._distribution(prior)
+                return self._decide(distribution, (), reasons)
+            return TextLanguageResult(LanguageDistribution(), None, (), tuple(reasons))
+        cut = _cut(text)
+        if len(cut) < len(text):
+            reasons.append(Reason("truncated", float(len(text)), 0.0,
+                                  f"scored the first {len(cut)} of {len(text)} characters"))
+        tokens = self._tokens(cut)
+        scores, used = self._evidence(cut, tokens)
+        if scores is None and prior is None:
+            reasons.append(Reason("no_evidence", 0.0, 0.0, "no backend found evidence in the text"))
+            return TextLanguageResult(LanguageDistribution(), None, (), tuple(reasons))
+        total = (scores if scores is not None else 0.0) + (prior if prior is not None else 0.0)
+        distribution = self._distribution(np.asarray(total, dtype=np.float64))
+        reasons.insert(0, Reason(
+            "text_evidence", float(len(tokens)), 1.0,
+            f"{len(tokens)} word(s) scored by {', '.join(used) or 'no backend'}",
+        ))
+        spans = self._spans(cut, tokens, distribution.top) if len(tokens) >= 2 * _SPAN_MIN_TOKENS else ()
+        if spans:
+            reasons.append(Reason(
+                "code_switching", float(len(spans)), 0.0,
+                "mixed languages: " + ", ".join(f"{code} [{s}:{e}]" for s, e, code in spans),
+            ))
+        return self._decide(distribution, spans, reasons)
+
+    def _decide(
+        self,
+        distribution: LanguageDistribution,
+        spans: tuple[tuple[int, int, LanguageCode], ...],
+        reasons: list[Reason],
+    ) -> TextLanguageResult:
+        language = distribution.top
+        if language is not None and distribution.top_probability < self.confidence_floor:
+            reasons.append(Reason(
+                "low_confidence", distribution.top_probability, 0.0,
+                f"top language {language} has p={distribution.top_probability:.2f}, "
+                f"below the floor {self.confidence_floor:.2f}",
+            ))
+            language = None
+        return TextLanguageResult(distribution, language, spans, tuple(reasons))
+
+    # ---------------------------------------------------------------- code switching
+
+    def _spans(
+        self, text: str, tokens: Sequence[tuple[int, int, int | None]], top: LanguageCode | None
+    ) -> tuple[tuple[int, int, LanguageCode], ...]:
+        if self._lexicon is None:
+            return ()
+        vectors = self._lexicon.row_vectors([row for _, _, row in tokens])
+        n_tokens, n_languages = vectors.shape
+        # Per-token log posteriors (flat where the word is in no list).
+        log_post = vectors - vectors.max(axis=1, keepdims=True)
+        log_post -= np.log(np.exp(log_post).sum(axis=1, keepdims=True))
+        cost = log_post[0].copy()
+        back = np.zeros((n_tokens, n_languages), dtype=np.intp)
+        for position in range(1, n_tokens):
+            best_previous = int(cost.argmax())
+            switch = cost[best_previous] - _SPAN_SWITCH_PENALTY
+            stay_better = cost >= switch
+            back[position] = np.where(stay_better, np.arange(n_languages), best_previous)
+            cost = np.maximum(cost, switch) + log_post[position]
+        path = [int(cost.argmax())]
+        for position in range(n_tokens - 1, 0, -1):
+            path.append(int(back[position, path[-1]]))
+        path.reverse()
+        segments: list[tuple[int, int, int]] = []  # first token, last token, language
+        for position, language in enumerate(path):
+            if segments and segments[-1][2] == language:
+                segments[-1] = (segments[-1][0], position, language)
+            else:
+                segments.append((position, position, language))
+        if len(segments) < 2:
+            return ()
+        spans: list[tuple[int, int, LanguageCode]] = []
+        for first, last, _ in segments:
+            start, end = tokens[first][0], tokens[last][1]
+            letters = sum(tokens[i][1] - tokens[i][0] for i in range(first, last + 1))
+            if last - first + 1 < _SPAN_MIN_TOKENS or letters < _SPAN_MIN_LETTERS:
+                return ()
+            piece = text[start:end]
+            piece_tokens = [(s - start, e - start, row) for s, e, row in tokens[first:last + 1]]
+            scores, _ = self._evidence(piece, piece_tokens)
+            if scores is None:
+                return ()
+            distribution = self._distribution(scores, top_n=1)
+            if distribution.top_probability < max(self.confidence_floor, 0.7) or distribution.top is None:
+                return ()
+            if spans and spans[-1][2] == distribution.top:
+                spans[-1] = (spans[-1][0], end, distribution.top)
+            else:
+                spans.append((start, end, distribution.top))
+        if len(spans) < 2:
+            return ()
+        return tuple(spans)

@@ -1,0 +1,58 @@
+"""Build the text language ID ensemble from settings, through the backend registry.
+
+The process owner calls :func:`create_ensemble_identifier` once (it loads models and the
+wordfreq lexicon, from the model cache folder when it was built before) and passes the
+result to the stage; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langassist.backends import registry
+from langassist.events import LanguageCode
+from langassist.langid.ensemble import (
+    LexiconScorer,
+    TextLanguageEnsemble,
+    load_ensemble_weights,
+)
+
+__all__ = ["DEFAULT_LANGUAGES", "create_ensemble_identifier"]
+
+DEFAULT_LANGUAGES: tuple[LanguageCode, ...] = tuple(
+    "ar cs de en es fa fr hi id it ja ko nl pl pt ro ru sv tr uk vi zh".split()
+)
+"""Languages used when ``language_id.candidate_languages`` is empty: the 22 the ensemble
+weights were fitted on (all have wordfreq lists and models in every backend)."""
+
+
+def _with_candidates(settings: Any, languages: Sequence[LanguageCode]) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(
+        settings, language_id=dataclasses.replace(settings.language_id, candidate_languages=tuple(languages))
+    )
+
+
+def create_ensemble_identifier(settings: Any, *, use_lexicon: bool = True) -> TextLanguageEnsemble:
+    """The ensemble over ``settings.language_id.backends`` (plus wordfreq and lingua's
+    tie-break when the fitted weights name them)."""
+    from langassist.langid.lexicon_cache import cached_wordfreq_lexicon
+
+    language_id = settings.language_id
+    languages = tuple(language_id.candidate_languages) or DEFAULT_LANGUAGES
+    resolved = _with_candidates(settings, languages)
+    weights = load_ensemble_weights()
+    names = [name for name in language_id.backends if name not in {"ensemble", weights.tie_breaker}]
+    scorers = [registry.create("language_identifier", name, resolved) for name in names]
+    tie = None
+    if weights.tie_breaker and weights.tie_breaker in language_id.backends and len(languages) >= 2:
+        tie = registry.create("language_identifier", weights.tie_breaker, resolved)
+    lexicon = None
+    if use_lexicon:
+        lexicon = LexiconScorer(cached_wordfreq_lexicon(languages, settings.models.cache_dir), languages)
+    return TextLanguageEnsemble(
+        languages, scorers, weights, lexicon=lexicon, tie_breaker=tie,
+        confidence_floor=language_id.confidence_floor,
+    )

@@ -1,0 +1,76 @@
+"""Text helpers shared by the language-ID ensemble: word tokens, canonical word forms.
+
+A *word token* is a maximal run of letters and combining marks (``\\p{L}\\p{M}``), so
+digits, punctuation, emoji and spaces separate words and never count as evidence. Runs
+of Chinese or Japanese characters (Han, Hiragana, Katakana), which are written without
+spaces, are split into single characters: a frequency list can say how likely each
+character is in Chinese or in Japanese, while a whole unspaced sentence is never in a list.
+
+:func:`canonical_word` maps a token to the form the frequency lexicon stores: case
+folded, NFC, Turkish dotted capital I folded to ``i``, and Romanian/Turkish S and T with
+a comma or cedilla below written one way (the lists disagree on which one they use).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+import regex
+
+__all__ = [
+    "WordToken",
+    "canonical_word",
+    "has_letters",
+    "iter_word_tokens",
+    "word_tokens",
+]
+
+_WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
+_CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]")
+_UNDER_MARKS = str.maketrans({"ș": "ş", "ț": "ţ", "Ș": "ş", "Ț": "ţ", "Ş": "ş", "Ţ": "ţ"})
+
+WordToken = tuple[int, int, str]
+"""``(start_char, end_char, text)`` of one word token; ``end_char`` is exclusive."""
+
+
+def has_letters(text: str) -> bool:
+    """Whether ``text`` holds at least one letter (emoji, digits and punctuation do not)."""
+    return _WORD_RE.search(text) is not None
+
+
+def canonical_word(token: str) -> str:
+    """The lexicon key of ``token`` (see the module docstring)."""
+    if not token.isascii():
+        token = unicodedata.normalize("NFC", token.replace("İ", "i")).translate(_UNDER_MARKS)
+    return token.casefold()
+
+
+def iter_word_tokens(text: str) -> Iterator[WordToken]:
+    """Word tokens of ``text`` with their character offsets, in order."""
+    for match in _WORD_RE.finditer(text):
+        start, end = match.span()
+        word = match.group()
+        if _CJK_RE.search(word) is None:
+            yield start, end, word
+            continue
+        # Unspaced CJK: one token per CJK character, other letters kept as runs.
+        run_start = start
+        for offset, char in enumerate(word):
+            if _CJK_RE.match(char) is not None:
+                if run_start < start + offset:
+                    yield run_start, start + offset, text[run_start : start + offset]
+                yield start + offset, start + offset + 1, char
+                run_start = start + offset + 1
+        if run_start < end:
+            yield run_start, end, text[run_start:end]
+
+
+def word_tokens(text: str) -> list[str]:
+    """Canonical word forms of ``text`` (see :func:`iter_word_tokens`), without offsets."""
+    words = _WORD_RE.findall(text)
+    if not words:
+        return []
+    if _CJK_RE.search(text) is None:
+        return [canonical_word(word) for word in words]
+    return [canonical_word(token) for _, _, token in iter_word_tokens(text)]

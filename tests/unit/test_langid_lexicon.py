@@ -1,0 +1,135 @@
+"""The compact wordfreq lexicon and its disk cache (small builds over wordfreq's lists)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from langassist.errors import ConfigError
+from langassist.langid.ensemble import LexiconScorer
+from langassist.langid.lexicon import (
+    HashedVocabulary,
+    WordfreqLexicon,
+    build_wordfreq_lexicon,
+    word_key,
+)
+from langassist.langid.lexicon_cache import (
+    cache_path,
+    cached_wordfreq_lexicon,
+    load_lexicon,
+    save_lexicon,
+)
+
+NAN = float("nan")
+# Two small lists (Zipf 3 and up): quick to build, yet real wordfreq data.
+SMALL = ("vi", "id")
+
+
+def _hand_made() -> WordfreqLexicon:
+    words = {"the": 0, "casa": 1, "haus": 2}
+    rows = np.array([[7.7, NAN], [3.0, 5.5], [NAN, NAN]], dtype=np.float32)
+    return WordfreqLexicon(("en", "es"), words, rows, np.array([1.0, 3.0], dtype=np.float32), 1.0)
+
+
+def test_hashed_vocabulary_looks_up_words() -> None:
+    vocabulary = HashedVocabulary.from_words(["b", "a", "ç"], [5, 6, 7])
+    assert [vocabulary.get(w) for w in ("a", "b", "ç", "zz")] == [6, 5, 7, None]
+    assert len(vocabulary) == 3 and "a" in vocabulary and "zz" not in vocabulary
+    assert vocabulary.keys.dtype == np.int64 and bool((np.diff(vocabulary.keys) > 0).all())
+    assert word_key("casa") == word_key("casa") != word_key("casá")
+
+
+def test_float_rows_are_quantized() -> None:
+    lexicon = _hand_made()
+    assert lexicon.rows.dtype == np.uint8
+    assert lexicon.zipf("THE", "en") == 7.7 and lexicon.zipf("the", "es") is None
+    assert lexicon.zipf("casa", "es") == 5.5 and lexicon.zipf("nope", "en") is None
+
+
+def test_save_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    lexicon = _hand_made()
+    path = tmp_path / "lexicon.npz"
+    save_lexicon(lexicon, path)
+    loaded = load_lexicon(path)
+    assert loaded.languages == lexicon.languages and loaded.min_zipf == 1.0
+    assert isinstance(loaded.vocabulary, HashedVocabulary)
+    np.testing.assert_array_equal(loaded.rows, lexicon.rows)
+    np.testing.assert_array_equal(loaded.list_floor_zipf, lexicon.list_floor_zipf)
+    for word in ("the", "casa", "haus", "missing"):
+        for code in lexicon.languages:
+            assert loaded.zipf(word, code) == lexicon.zipf(word, code)
+    text = "the casa haus"
+    for scorer_input in (lexicon, loaded):
+        scorer = LexiconScorer(scorer_input, ("en", "es", "de"))
+        rows = [row for _, _, row in scorer.token_rows(text)[0] if row is not None]
+        assert len(rows) == 3
+    a = LexiconScorer(lexicon, ("en", "es", "de"))
+    b = LexiconScorer(loaded, ("en", "es", "de"))
+    np.testing.assert_allclose(a.score_rows([0, 1]), b.score_rows([0, 1]))
+
+
+def test_built_lexicon_and_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    built = cached_wordfreq_lexicon(SMALL, tmp_path, min_zipf=3.0)
+    path = cache_path(SMALL, tmp_path, min_zipf=3.0)
+    assert path.is_file()
+    assert isinstance(built.vocabulary, HashedVocabulary) and len(built.vocabulary) > 30_000
+    assert built.rows.dtype == np.uint8 and built.rows.shape[1] == 2
+    yang = built.zipf("yang", "id")
+    assert yang is not None and yang > 5
+    assert built.zipf("không", "vi") is not None and built.zipf("không", "id") is None
+    np.testing.assert_allclose(built.list_floor_zipf, [3.0, 3.0])
+    again = cached_wordfreq_lexicon(SMALL, tmp_path, min_zipf=3.0)  # from the file
+    np.testing.assert_array_equal(again.rows, built.rows)
+    np.testing.assert_array_equal(again.vocabulary.keys, built.vocabulary.keys)  # type: ignore[attr-defined]
+
+    # A corrupt file is rebuilt (and rewritten).
+    path.write_bytes(b"PK\x03\x04 not really a zip file")
+    rebuilt = cached_wordfreq_lexicon(SMALL, tmp_path, min_zipf=3.0)
+    np.testing.assert_array_equal(rebuilt.rows, built.rows)
+    assert load_lexicon(path).languages == SMALL
+    path.write_bytes(b"garbage")
+    assert cached_wordfreq_lexicon(SMALL, tmp_path, min_zipf=3.0).languages == SMALL
+
+
+def test_cache_key_follows_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    base = cache_path(("en", "de"), tmp_path)
+    assert cache_path(("en", "de"), tmp_path) == base
+    assert cache_path(("de", "en"), tmp_path) != base
+    assert cache_path(("en", "de", "fr"), tmp_path) != base
+    assert cache_path(("en", "de"), tmp_path, min_zipf=3.0) != base
+    assert base.parent == tmp_path / "langid"
+
+
+def test_min_zipf_cuts_every_list() -> None:
+    import wordfreq
+
+    high = build_wordfreq_lexicon(SMALL, min_zipf=4.0)
+    low = build_wordfreq_lexicon(SMALL, min_zipf=3.0)
+    assert len(high.vocabulary) < len(low.vocabulary)
+    np.testing.assert_allclose(high.list_floor_zipf, [4.0, 4.0])
+    word = next(
+        w for w in wordfreq.top_n_list("id", 500)
+        if (low.zipf(w, "id") or 0) >= 4.0 and 3.0 <= (low.zipf(w, "vi") or 0) < 4.0
+    )
+    assert high.zipf(word, "id") == low.zipf(word, "id") and high.zipf(word, "vi") is None
+
+
+def test_keys_and_canonical_forms_match_the_bulk_versions() -> None:
+    from langassist.langid.lexicon import _canonical_text, _line_keys
+    from langassist.langid.text import canonical_word
+
+    words = ["İstanbul", "Şcoală", "ȘTIINȚĂ", "Straße", "ΣΊΣΥΦΟΣ", "e\u0301te", "東京", "a", "x" * 64]
+    assert _canonical_text("\n".join(words)).split("\n") == [canonical_word(w) for w in words]
+    canonical = [canonical_word(w) for w in words]
+    keys = _line_keys("\n".join(canonical).encode("utf-8"))
+    assert keys.tolist() == [word_key(w) for w in canonical]
+    assert len(set(keys.tolist())) == len(words)
+
+
+def test_bad_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError):
+        build_wordfreq_lexicon(())
+    with pytest.raises(ConfigError):
+        build_wordfreq_lexicon(("en",), min_zipf=9.5)
+    with pytest.raises(ConfigError):
+        build_wordfreq_lexicon(("xx",))

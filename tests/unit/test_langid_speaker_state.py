@@ -1,0 +1,78 @@
+"""T9: per-speaker language hysteresis (scripted evidence, no engines)."""
+
+from __future__ import annotations
+
+from langassist.events import LanguageDistribution
+from langassist.langid.speaker_state import (
+    LanguageObservation,
+    SpeakerLanguages,
+    SpeakerLanguageState,
+)
+
+
+def _obs(code: str, p: float, seconds: float = 3.0) -> LanguageObservation:
+    rest = "de" if code != "de" else "en"
+    return LanguageObservation(LanguageDistribution.from_mapping({code: p, rest: 1 - p}), seconds)
+
+
+def test_first_language_settles_on_one_strong_utterance() -> None:
+    state = SpeakerLanguageState()
+    assert state.observe(_obs("en", 0.95)).language == "en"
+
+
+def test_alternating_low_confidence_guesses_never_switch() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    changes = 0
+    for index in range(20):
+        update = state.observe(_obs("es" if index % 2 else "fr", 0.45))
+        changes += update.changed
+    assert changes == 0 and state.settled == "en"
+
+
+def test_short_utterances_never_switch() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    for _ in range(10):
+        assert not state.observe(_obs("es", 0.99, seconds=1.5)).changed
+    assert state.settled == "en"
+
+
+def test_one_confident_utterance_does_not_flip() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    assert state.observe(_obs("es", 0.99)).language == "en"
+    assert state.observe(_obs("en", 0.9)).language == "en"
+    assert state.observe(_obs("es", 0.99)).language == "en"
+
+
+def test_consistent_evidence_switches_within_two_utterances() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    first = state.observe(_obs("es", 0.85, 2.0))
+    second = state.observe(_obs("es", 0.9, 2.0))
+    assert not first.changed and second.changed and second.language == "es"
+
+
+def test_alternating_confident_languages_do_not_switch() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    for index in range(10):
+        assert not state.observe(_obs("es" if index % 2 else "fr", 0.95)).changed
+
+
+def test_state_is_kept_per_track_and_chat_counts_words() -> None:
+    speakers = SpeakerLanguages()
+    speakers.observe("agent", _obs("en", 0.95))
+    chat = LanguageObservation.from_chat(LanguageDistribution.from_mapping({"es": 0.95}), 10)
+    assert speakers.observe("customer", chat).language == "es"
+    assert speakers.state("agent").settled == "en"
+    assert speakers.established() == {"en": 1.0, "es": 1.0}
+    short_chat = LanguageObservation.from_chat(LanguageDistribution.from_mapping({"fr": 0.99}), 2)
+    assert speakers.observe("customer", short_chat).reason.feature == "ignored_short"
+
+
+def test_empty_distribution_is_ignored() -> None:
+    state = SpeakerLanguageState()
+    update = state.observe(LanguageObservation(LanguageDistribution(), 5.0))
+    assert update.language is None and not update.changed
