@@ -26,9 +26,13 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langassist.errors import ConfigError
+from langassist.events import normalize_language
+
+if TYPE_CHECKING:
+    from langassist.translate.settings import Route
 
 try:
     import tomllib
@@ -137,7 +141,9 @@ class AsrSettings:
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold_s: float | None = 2.0
     max_repeat_ngram: int = 3
-    max_decode_factor: float = 1.5
+    max_decode_factor: float = 3.0
+    """Wall-clock budget per VAD window, as a multiple of its duration: stops runaway
+    temperature-fallback loops; generous by default so a loaded machine loses no words."""
     detect_language: bool = True
     candidate_languages: tuple[str, ...] = ()
     """Languages the call can be in (e.g. a queue's languages). Empty: any of Whisper's
@@ -266,6 +272,144 @@ class StreamingSettings:
         _check_range("streaming.prompt_chars", self.prompt_chars, 0, 800)
 
 
+SUGGESTION_CATEGORIES = ("rewrite", "coach", "recover", "translate", "escalate")
+"""Suggestion categories; the rate limit applies per category."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionSettings:
+    """What triggers a suggestion and how many the agent sees.
+
+    Attributes:
+        category_window_s: length of the rate-limit window, per category.
+        max_per_category_window: most new suggestions per category in one window
+            (default: one per 10 s per category).
+        duplicate_cooldown_s: the same suggestion (same category, kind and text) is not
+            shown again within this many seconds.
+        max_per_event: most suggestions admitted for one triggering event.
+        min_difficulty: a DifficultyScored at or above this triggers a rewrite/coaching.
+        min_confusion: a ConfusionDetected at or above this triggers a next best move.
+        min_mismatch: a MismatchDetected at or above this triggers language help.
+        min_accent: an AccentScored at or above this triggers coaching.
+        max_sentence_words: the rewrite splits sentences longer than this.
+        read_back_min_chars: codes and numbers at least this long get a read-back form.
+        chunk_size: digits per group when reading a number back.
+        phrase_min_similarity: a phrasebook match below this is not offered (e5 cosine;
+            unrelated sentences score about 0.8).
+        protected_terms: exact strings (product names, brand names) that a rewrite or
+            translation must keep verbatim; numbers, codes and emails always are.
+        interpreter_available: offer an interpreter on a language mismatch.
+        language_queues: languages that have a support queue to transfer to.
+        plain_words_path: extra plain-word replacements (TOML, same layout as
+            ``langassist/data/plain-words.toml``), merged over the default list.
+        phrasebook_path: your phrasebook (TOML, same layout as
+            ``langassist/data/phrasebook.toml``), merged over the bundled one.
+        history_limit: most records kept in the suggestion history.
+    """
+
+    category_window_s: float = 10.0
+    max_per_category_window: int = 1
+    duplicate_cooldown_s: float = 60.0
+    max_per_event: int = 3
+    min_difficulty: float = 0.5
+    min_confusion: float = 0.5
+    min_mismatch: float = 0.5
+    min_accent: float = 0.6
+    max_sentence_words: int = 18
+    read_back_min_chars: int = 5
+    chunk_size: int = 3
+    phrase_min_similarity: float = 0.86
+    protected_terms: tuple[str, ...] = ()
+    interpreter_available: bool = False
+    language_queues: tuple[str, ...] = ()
+    plain_words_path: str | None = None
+    phrasebook_path: str | None = None
+    history_limit: int = 10_000
+
+    def __post_init__(self) -> None:
+        _check_range("suggestions.category_window_s", self.category_window_s, 0.0, 3600.0)
+        _check_range("suggestions.max_per_category_window", self.max_per_category_window, 1, 100)
+        _check_range("suggestions.duplicate_cooldown_s", self.duplicate_cooldown_s, 0.0, 86400.0)
+        _check_range("suggestions.max_per_event", self.max_per_event, 1, 20)
+        for name in ("min_difficulty", "min_confusion", "min_mismatch", "min_accent"):
+            _check_range(f"suggestions.{name}", getattr(self, name), 0.0, 1.0)
+        _check_range("suggestions.max_sentence_words", self.max_sentence_words, 5, 200)
+        _check_range("suggestions.read_back_min_chars", self.read_back_min_chars, 2, 100)
+        _check_range("suggestions.chunk_size", self.chunk_size, 2, 6)
+        _check_range("suggestions.phrase_min_similarity", self.phrase_min_similarity, -1.0, 1.0)
+        _check_range("suggestions.history_limit", self.history_limit, 1, 10_000_000)
+        for code in self.language_queues:
+            if normalize_language(code) is None:
+                raise ConfigError(
+                    f"suggestions.language_queues: {code!r} is not a language code (e.g. es, pl)"
+                )
+
+    @property
+    def queue_languages(self) -> frozenset[str]:
+        return frozenset(
+            code for code in (normalize_language(item) for item in self.language_queues) if code
+        )
+
+
+TRANSLATION_COMPUTE_TYPES = ("int8", "int8_float32", "float32", "float16", "int8_float16", "default", "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationSettings:
+    """Translation backends per language pair and engine options.
+
+    Attributes:
+        routes: see the module docstring. Default: Apertium for en<->es, which works
+            offline with the Debian packages ``apertium apertium-eng-spa``.
+        compute_type: CTranslate2 compute type (``int8`` is the fast CPU choice).
+        cpu_threads: threads per translation call (CTranslate2 intra-op, torch).
+        beam_size: beam width for the neural backends (1 is greedy).
+        batch_size: sentences per neural batch.
+        max_decoding_length: most target tokens per sentence.
+        max_input_chars: longer texts are rejected with a ConfigError, not truncated.
+        apertium_command: the Apertium executable.
+        timeout_s: most seconds one Apertium call may run.
+        protect_numbers / protect_codes / protect_emails / protect_urls: which automatic
+            kinds of span are kept verbatim (glossary product terms always are).
+    """
+
+    routes: tuple[str, ...] = ("en-es=apertium", "es-en=apertium")
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    beam_size: int = 2
+    batch_size: int = 16
+    max_decoding_length: int = 256
+    max_input_chars: int = 4000
+    apertium_command: str = "apertium"
+    timeout_s: float = 30.0
+    protect_numbers: bool = True
+    protect_codes: bool = True
+    protect_emails: bool = True
+    protect_urls: bool = True
+
+    def __post_init__(self) -> None:
+        from langassist.translate.settings import parse_route
+
+        for entry in self.routes:
+            parse_route(entry)
+        if self.compute_type not in TRANSLATION_COMPUTE_TYPES:
+            raise ConfigError(
+                f"translation.compute_type = {self.compute_type!r} is not allowed: "
+                f"choose one of {', '.join(TRANSLATION_COMPUTE_TYPES)}"
+            )
+        _check_range("translation.cpu_threads", self.cpu_threads, 1, 256)
+        _check_range("translation.beam_size", self.beam_size, 1, 20)
+        _check_range("translation.batch_size", self.batch_size, 1, 1024)
+        _check_range("translation.max_decoding_length", self.max_decoding_length, 1, 4096)
+        _check_range("translation.max_input_chars", self.max_input_chars, 1, 1_000_000)
+        _check_range("translation.timeout_s", self.timeout_s, 0.1, 3600.0)
+
+    def parsed_routes(self) -> tuple[Route, ...]:
+        from langassist.translate.settings import parse_route
+
+        return tuple(parse_route(entry) for entry in self.routes)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """All settings for one run. Build with :func:`load_settings`."""
@@ -275,6 +419,8 @@ class Settings:
     asr: AsrSettings = field(default_factory=AsrSettings)
     language_id: LanguageIdSettings = field(default_factory=LanguageIdSettings)
     assessment: AssessmentSettings = field(default_factory=AssessmentSettings)
+    suggestions: SuggestionSettings = field(default_factory=SuggestionSettings)
+    translation: TranslationSettings = field(default_factory=TranslationSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     streaming: StreamingSettings = field(default_factory=StreamingSettings)
     data_dir: str = field(default_factory=_default_data_dir)
@@ -299,6 +445,8 @@ _SECTIONS: dict[str, type] = {
     "asr": AsrSettings,
     "language_id": LanguageIdSettings,
     "assessment": AssessmentSettings,
+    "suggestions": SuggestionSettings,
+    "translation": TranslationSettings,
     "privacy": PrivacySettings,
     "streaming": StreamingSettings,
 }

@@ -51,7 +51,7 @@ class DecodeOptions:
     vad_filter: bool = True
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
-    max_decode_factor: float = 1.5
+    max_decode_factor: float = 3.0
     detect_language: bool = True
     candidate_languages: tuple[str, ...] = ()
     """When set and no language is forced, each window is decoded in the most probable

@@ -193,6 +193,18 @@ def _mount_optional(module: str, attribute: str, name: str, help_text: str) -> N
     app.add_typer(sub_app, name=name, help=help_text)
 
 
+def _mount_command(module: str, attribute: str, name: str) -> None:
+    """Mount a command defined in another module of ``langassist.cli``."""
+    import importlib
+
+    app.command(name)(getattr(importlib.import_module(module), attribute))
+
+
+_mount_command("langassist.cli.assess", "assess_command", "assess")
+_mount_command("langassist.cli.audit", "audit_command", "audit")
+_mount_command("langassist.cli.suggest", "suggest_command", "suggest")
+_mount_command("langassist.cli.suggest", "translate_command", "translate")
+
 _mount_optional(
     "langassist.cli.models", "models_app", "models",
     "List, pull, verify and locate the models langassist uses (offline first).",

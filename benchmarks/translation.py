@@ -1,0 +1,267 @@
+"""Benchmark: translation quality, latency and speed for every backend available here.
+
+* Apertium (Debian ``apertium-eng-spa``) en<->es on the subsets in
+  ``translation-testsets`` (FLORES-200 devtest 1-500, newstest2013 1-300, Tatoeba 300),
+  scored with sacrebleu BLEU and chrF (0-100), beside the published OPUS-MT figures
+  (full test sets; chrF there is on a 0-1 scale and is shown x100).
+  Quality is measured on a whole file translated in one Apertium call, through the
+  router (protected-term masking included, as the suggestions use it).
+* Latency per sentence (median, p95): one router call per sentence for the first
+  ``--latency-sentences`` sentences (this is what one live suggestion costs; Apertium
+  pays its process start-up every call). Throughput: sentences per second in batch.
+* CTranslate2 int8 vs transformers on the tiny random Marian model built here (no
+  neural MT weights are downloadable on this network): same inputs, greedy, fixed
+  output length (``min = max`` decoding length), one thread; best of ``--repeats``.
+* Whisper speech-to-English: the test sets have no audio, so there is nothing to score
+  (recorded as skipped).
+
+Usage::
+
+    nice .venv/bin/python benchmarks/translation.py --data ../shared/data
+
+Writes ``benchmarks/results/translation.json`` and prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TESTSETS: list[dict[str, str]] = [
+    {"testset": "flores200-devtest", "direction": "eng-spa",
+     "src": "flores200-devtest/eng_Latn.txt", "ref": "flores200-devtest/spa_Latn.txt"},
+    {"testset": "flores200-devtest", "direction": "spa-eng",
+     "src": "flores200-devtest/spa_Latn.txt", "ref": "flores200-devtest/eng_Latn.txt"},
+    {"testset": "newstest2013", "direction": "eng-spa",
+     "src": "wmt-newstest/newstest2013.eng-spa.eng", "ref": "wmt-newstest/newstest2013.eng-spa.spa"},
+    {"testset": "newstest2013 (reversed)", "direction": "spa-eng",
+     "src": "wmt-newstest/newstest2013.eng-spa.spa", "ref": "wmt-newstest/newstest2013.eng-spa.eng"},
+    {"testset": "tatoeba-test-v2021-08-07", "direction": "eng-spa",
+     "src": "tatoeba-test-v2021-08-07/eng-spa.eng", "ref": "tatoeba-test-v2021-08-07/eng-spa.spa"},
+    {"testset": "tatoeba-test-v2021-08-07", "direction": "spa-eng",
+     "src": "tatoeba-test-v2021-08-07/eng-spa.spa", "ref": "tatoeba-test-v2021-08-07/eng-spa.eng"},
+]
+CODES = {"eng": "en", "spa": "es"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def published(folder: Path) -> dict[tuple[str, str], list[dict[str, str]]]:
+    table: dict[tuple[str, str], list[dict[str, str]]] = {}
+    path = folder / "published" / "opus-mt-published-bleu.tsv"
+    if not path.is_file():
+        return table
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            table.setdefault((row["direction"], row["testset"]), []).append(row)
+    return table
+
+
+def bench_apertium(folder: Path, latency_sentences: int) -> dict[str, Any]:
+    import sacrebleu
+
+    from langassist.translate import TranslationRouter, TranslationSettings
+    from langassist.translate.apertium import ApertiumTranslator
+
+    apertium = ApertiumTranslator()
+    if apertium.mode_for("en", "es") is None:
+        return {"skipped": "apertium-eng-spa is not installed"}
+    router = TranslationRouter(TranslationSettings(), translators={"apertium": apertium})
+    refs_published = published(folder)
+    rows = []
+    for spec in TESTSETS:
+        source_lines = read_lines(folder / spec["src"])
+        reference = read_lines(folder / spec["ref"])
+        if len(source_lines) != len(reference):
+            raise SystemExit(f"{spec['src']}: {len(source_lines)} lines vs {len(reference)}")
+        src, tgt = (CODES[part] for part in spec["direction"].split("-"))
+        started = time.perf_counter()
+        outcome = router.translate(source_lines, source=src, target=tgt)
+        batch_s = time.perf_counter() - started
+        if not outcome.ok or len(outcome.texts) != len(source_lines):
+            raise SystemExit(f"{spec['src']}: {outcome.status} {outcome.message}")
+        hypotheses = outcome.texts
+        bleu_metric, chrf_metric = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+        bleu = bleu_metric.corpus_score(hypotheses, [reference])
+        chrf = chrf_metric.corpus_score(hypotheses, [reference])
+        latencies = []
+        for line in source_lines[:latency_sentences]:
+            started = time.perf_counter()
+            router.translate([line], source=src, target=tgt)
+            latencies.append((time.perf_counter() - started) * 1000.0)
+        key = (spec["direction"], spec["testset"].split(" ")[0])
+        reported = [
+            {"model": row["model"], "bleu": float(row["BLEU"]),
+             "chrf": float(row["chrF"]) * 100 if row["chrF"] else None,
+             "n_sentences": int(row["n_sentences_scored"]), "source": row["source_repo"]}
+            for row in refs_published.get(key, [])
+        ] if "reversed" not in spec["testset"] else []
+        rows.append({
+            "backend": "apertium", "testset": spec["testset"], "direction": spec["direction"],
+            "sentences": len(source_lines), "bleu": round(bleu.score, 2), "chrf": round(chrf.score, 2),
+            "bleu_signature": str(bleu_metric.get_signature()),
+            "chrf_signature": str(chrf_metric.get_signature()),
+            "batch_ms_per_sentence": round(batch_s * 1000 / len(source_lines), 3),
+            "throughput_sentences_per_s": round(len(source_lines) / batch_s, 1),
+            "one_call_ms_median": round(statistics.median(latencies), 1),
+            "one_call_ms_p95": round(percentile(latencies, 95), 1),
+            "latency_sentences": len(latencies),
+            "protection": sorted({t.protection for t in outcome.translations}),
+            "published_opus_mt": reported,
+        })
+    return {"rows": rows}
+
+
+def bench_tiny_marian(
+    sentences: int, length: int, repeats: int, d_model: int = 512, layers: int = 6
+) -> dict[str, Any]:
+    try:
+        import torch
+    except ModuleNotFoundError:
+        return {"skipped": "torch is not installed"}
+    from langassist.translate.ctranslate2_marian import (
+        CTranslate2Translator,
+        convert_translation_model,
+    )
+    from langassist.translate.tiny_marian import TINY_CORPUS, build_tiny_marian
+    from langassist.translate.transformers_marian import TransformersMarianTranslator
+
+    torch.set_num_threads(1)
+    texts = [TINY_CORPUS[index % len(TINY_CORPUS)] for index in range(sentences)]
+    with tempfile.TemporaryDirectory() as tmp:
+        hf = build_tiny_marian(Path(tmp) / "opus-mt-en-es", d_model=d_model, layers=layers,
+                               heads=8, ffn_dim=4 * d_model, vocab_size=400)
+        ct2_dir = Path(tmp) / "ct2-int8"
+        convert_translation_model(hf, ct2_dir, quantization="int8")
+        ct2 = CTranslate2Translator(ct2_dir, compute_type="int8", cpu_threads=1, beam_size=1,
+                                    batch_size=16, max_decoding_length=length,
+                                    min_decoding_length=length)
+        reference = TransformersMarianTranslator(hf, source="en", target="es", beam_size=1,
+                                                 batch_size=16, max_new_tokens=length,
+                                                 min_new_tokens=length, cpu_threads=1)
+        ct2.translate(texts[:2], source="en", target="es")
+        reference.translate(texts[:2], source="en", target="es")
+        timings: dict[str, float] = {}
+        for name, translator in (("ctranslate2-int8", ct2), ("transformers-float32", reference)):
+            best = float("inf")
+            for _ in range(repeats):
+                started = time.perf_counter()
+                translator.translate(texts, source="en", target="es")
+                best = min(best, time.perf_counter() - started)
+            timings[name] = best
+        single = []
+        for text in texts[:20]:
+            started = time.perf_counter()
+            ct2.translate([text], source="en", target="es")
+            single.append((time.perf_counter() - started) * 1000)
+    return {
+        "model": f"random Marian (d_model {d_model}, {layers}+{layers} layers, ffn {4 * d_model}, "
+                 "shared vocab ~400; OPUS-MT base is d_model 512, 6+6 layers)",
+        "sentences": sentences, "output_tokens": length, "threads": 1, "beam_size": 1,
+        "batch_size": 16, "repeats": repeats,
+        "seconds": {name: round(value, 4) for name, value in timings.items()},
+        "sentences_per_s": {name: round(sentences / value, 1) for name, value in timings.items()},
+        "speed_ratio": round(timings["transformers-float32"] / timings["ctranslate2-int8"], 2),
+        "ctranslate2_one_sentence_ms_median": round(statistics.median(single), 2),
+        "ctranslate2_one_sentence_ms_p95": round(percentile(single, 95), 2),
+        "target_ratio": 3.0,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "| backend | test set (subset) | direction | BLEU | chrF | published OPUS-MT BLEU / chrF (full set) "
+        "| batch ms/sent | sent/s | one call ms median / p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["apertium"].get("rows", []):
+        pub = "; ".join(
+            f"{p['bleu']:.1f}" + (f" / {p['chrf']:.1f}" if p["chrf"] is not None else "")
+            + f" ({p['model'].split('/')[-1]})"
+            for p in row["published_opus_mt"]
+        ) or "—"
+        lines.append(
+            f"| {row['backend']} | {row['testset']} ({row['sentences']}) | {row['direction']} | "
+            f"{row['bleu']:.1f} | {row['chrf']:.1f} | {pub} | {row['batch_ms_per_sentence']:.2f} | "
+            f"{row['throughput_sentences_per_s']:.0f} | {row['one_call_ms_median']:.0f} / "
+            f"{row['one_call_ms_p95']:.0f} |"
+        )
+    tiny = result["tiny_marian"]
+    if "speed_ratio" in tiny:
+        lines += [
+            "",
+            "| tiny Marian, greedy, 1 thread | seconds (best) | sentences/s |",
+            "|---|---|---|",
+        ]
+        for name, seconds in tiny["seconds"].items():
+            lines.append(f"| {name} | {seconds:.3f} | {tiny['sentences_per_s'][name]:.0f} |")
+        lines.append(
+            f"| **speed ratio** | **{tiny['speed_ratio']:.1f}x** (target >= 3x) | "
+            f"one sentence {tiny['ctranslate2_one_sentence_ms_median']:.1f} ms median |"
+        )
+    lines.append("")
+    lines.append(f"Whisper speech-to-English: {result['whisper']['skipped']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=os.environ.get("LANGASSIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--latency-sentences", type=int, default=30)
+    parser.add_argument("--tiny-sentences", type=int, default=64)
+    parser.add_argument("--tiny-length", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tiny-d-model", type=int, default=512)
+    parser.add_argument("--tiny-layers", type=int, default=6)
+    parser.add_argument("--skip-apertium", action="store_true", help="only the Marian speed test")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "translation.json"))
+    args = parser.parse_args(argv)
+    folder = Path(args.data) / "translation-testsets"
+    if not folder.is_dir():
+        print(f"no translation-testsets under {args.data}", file=sys.stderr)
+        return 1
+    from langassist.service import package_version
+
+    result: dict[str, Any] = {
+        "benchmark": "translation",
+        "code_version": package_version(),
+        "dataset": str(folder),
+        "device": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "apertium": {"skipped": "--skip-apertium"} if args.skip_apertium else bench_apertium(
+            folder, args.latency_sentences
+        ),
+        "tiny_marian": bench_tiny_marian(args.tiny_sentences, args.tiny_length, args.repeats,
+                                         args.tiny_d_model, args.tiny_layers),
+        "whisper": {"skipped": "translation-testsets holds text only (no audio with reference "
+                               "translations), so Whisper speech-to-English is not scored here"},
+    }
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
