@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/langassist transcribe samples/sample-call.flac --model whisper-base
+	.venv/bin/langassist assess samples/sample-call.flac --languages en,es
 
 test: setup
 	.venv/bin/python -m pytest

@@ -76,3 +76,13 @@ def test_empty_distribution_is_ignored() -> None:
     state = SpeakerLanguageState()
     update = state.observe(LanguageObservation(LanguageDistribution(), 5.0))
     assert update.language is None and not update.changed
+
+
+def test_short_typed_message_joins_a_switch_but_never_flips_alone() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    short = LanguageObservation.from_chat(LanguageDistribution.from_mapping({"es": 0.99}), 4)
+    assert not state.observe(short).changed  # one short message: no flip
+    longer = LanguageObservation.from_chat(LanguageDistribution.from_mapping({"es": 0.99}), 8)
+    update = state.observe(longer)
+    assert update.changed and update.language == "es"  # switched on the second message

@@ -8,7 +8,10 @@ One :class:`SpeakerLanguageState` per speaker (track). Each utterance is an
 
 * an observation is *ignored* when its top probability is below ``confidence_floor`` or
   it holds less than ``min_speech_s`` of evidence: a short or unsure utterance can
-  never change the state;
+  never change the state. Typed chat text is held to :data:`CHAT_MIN_WORDS` words
+  instead: text language ID on a typed sentence ("No entiendo. ¿Habla español?") is
+  reliable where two seconds of speech are not, and a switch still needs
+  ``switch_min_utterances`` observations and ``switch_min_speech_s`` of evidence;
 * a *run* is the consecutive non-ignored observations whose top language differs from
   the settled one (an observation agreeing with the settled language ends the run; one of
   a third language restarts it);
@@ -31,6 +34,7 @@ from typing import Literal
 from langassist.events import LanguageCode, LanguageDistribution, Reason
 
 __all__ = [
+    "CHAT_MIN_WORDS",
     "CHAT_WORDS_PER_S",
     "LanguageObservation",
     "SpeakerLanguageState",
@@ -40,6 +44,9 @@ __all__ = [
 
 CHAT_WORDS_PER_S = 2.5
 """Typed words count as this many words per second of speech evidence."""
+
+CHAT_MIN_WORDS = 3
+"""A chat message of fewer words is too short to count as language evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +92,10 @@ class SpeakerLanguageState:
         if top is None or probability < self.confidence_floor:
             return self._keep("ignored_low_confidence", probability,
                               f"top p={probability:.2f} below {self.confidence_floor:.2f}")
-        if evidence < self.min_speech_s:
+        minimum = (CHAT_MIN_WORDS / CHAT_WORDS_PER_S) if observation.source == "chat" else self.min_speech_s
+        if evidence < minimum - 1e-9:
             return self._keep("ignored_short", evidence,
-                              f"{evidence:.1f} s of evidence, under {self.min_speech_s:.1f} s")
+                              f"{evidence:.1f} s of evidence, under {minimum:.1f} s")
         for code, p in distribution.probabilities:
             self.pooled[code] = self.pooled.get(code, 0.0) + p * evidence
         if top == self.settled:
