@@ -204,6 +204,8 @@ _mount_command("langassist.cli.assess", "assess_command", "assess")
 _mount_command("langassist.cli.audit", "audit_command", "audit")
 _mount_command("langassist.cli.suggest", "suggest_command", "suggest")
 _mount_command("langassist.cli.suggest", "translate_command", "translate")
+_mount_command("langassist.cli.eval", "eval_command", "eval")
+_mount_command("langassist.cli.eval", "bench_command", "bench")
 
 _mount_optional(
     "langassist.cli.models", "models_app", "models",

@@ -2,7 +2,12 @@
 
 - :mod:`~langassist.eval.text_normalize`: Whisper's text normalizers plus the digit rule.
 - :mod:`~langassist.eval.wer`: WER/CER per clip and per corpus, bootstrap intervals.
-- :mod:`~langassist.eval.datasets`: typed loaders for the shared speech manifests.
+- :mod:`~langassist.eval.datasets`: typed loaders for the shared speech manifests, the
+  shared text sets (benchmark splits recomputed) and user manifests (TSV/CSV/JSONL).
+- :mod:`~langassist.eval.harness`: the task registry, grids and :func:`run_task`
+  (``langassist eval``); :mod:`~langassist.eval.tasks` the tasks;
+  :mod:`~langassist.eval.report` JSON / JSONL / Markdown / PNG outputs. Import them
+  explicitly (they are not re-exported here).
 
 Everything here is pure (no models); importing it loads nothing heavy.
 """
