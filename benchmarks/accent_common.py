@@ -22,7 +22,6 @@ import csv
 import json
 import math
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,25 +57,9 @@ class Clip:
 
 
 def _speaker_of(clip_id: str, note: str, accented: bool) -> tuple[str, str]:
-    if clip_id.startswith("speechocean762"):
-        speaker = re.search(r"spk(\d+)", note)
-        age = re.search(r"age (\d+)", note)
-        if speaker is None or age is None:
-            raise ValueError(f"{clip_id}: no speaker/age in {note!r}")
-        group = "so762-adult" if int(age.group(1)) >= 18 else "so762-child"
-        return f"so762-spk{speaker.group(1)}", group
-    if clip_id.startswith("earnings22"):
-        return clip_id, "earnings22"
-    if clip_id.startswith("librispeech"):
-        reader = clip_id.split("-")[3]
-        return f"librispeech-{reader}", "librispeech"
-    if clip_id.startswith("fleurs-en"):
-        return clip_id, "fleurs-en"
-    if clip_id == "jfk":
-        return "jfk", "jfk"
-    if accented:
-        raise ValueError(f"unknown accented clip {clip_id}")
-    return clip_id, "other-native"
+    from langassist.eval.datasets import accent_speaker
+
+    return accent_speaker(clip_id, note, accented)
 
 
 def load_manifest(folder: Path) -> list[dict[str, str]]:

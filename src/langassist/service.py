@@ -41,6 +41,7 @@ __all__ = [
     "assess_transcript",
     "create_assessor",
     "create_embedder",
+    "create_streaming_stage",
     "create_transcriber",
     "create_translation_router",
     "load_call",
@@ -101,6 +102,27 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         options=options,
         compute_type=asr.compute_type,
         cpu_threads=asr.cpu_threads,
+    )
+
+
+def create_streaming_stage(settings: Settings, transcriber: Transcriber | None = None) -> Any:
+    """The streaming ASR stage for one call, sharing ``transcriber``'s loaded model.
+
+    Decoding runs without VAD and temperature fallback (the stage endpoints speech itself
+    and bounds its own work); one stage serves every track of a call.
+    """
+    from langassist.stages.streaming_asr import StreamingAsrStage, create_vad
+
+    transcriber = transcriber or create_transcriber(settings)
+    with_options = getattr(transcriber, "with_options", None)
+    streamer = with_options(vad_filter=False, temperatures=(0.0,)) if with_options else transcriber
+    language = settings.asr.language or (None if transcriber.multilingual else "en")
+    return StreamingAsrStage(
+        streamer,
+        vad=create_vad(settings.streaming),
+        settings=settings.streaming,
+        language=language,
+        guards=guard_options(settings),
     )
 
 

@@ -89,3 +89,11 @@ def test_recomputed_splits_match_the_committed_benchmark_splits(shared_data_dir:
     items, _ = load_clarification(clarification, "test", "clinc")
     split = json.loads((splits / "clarification-split.json").read_text(encoding="utf-8"))
     assert [item.id for item in items] == [f"clinc:{i}" for i in split["clinc150_repeat_vs_other.jsonl"]["test"]]
+
+
+@pytest.mark.model
+def test_spoken_lid_slice(shared_data_dir: Path) -> None:
+    settings = load_settings(overrides={"asr.model": "whisper-base"})
+    result = run_task("spoken-lid", shared_data_dir / "speech-multilingual", settings, limit=6, seed=0)
+    (run,) = result.runs
+    assert run.metrics["accuracy"].value is not None and run.metrics["accuracy"].value >= 0.95

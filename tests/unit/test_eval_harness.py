@@ -287,3 +287,21 @@ def test_eval_command_prints_the_table_and_writes_files(clarification_manifest: 
     assert sorted(p.suffix for p in out.iterdir()) == [".json", ".jsonl", ".md"]
     bad = CliRunner().invoke(app, ["eval", "nope", "--data", str(clarification_manifest), "--out", str(out)])
     assert bad.exit_code == 1
+
+
+def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
+    from langassist.eval.tasks import auc
+
+    assert auc([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1]) == 1.0
+    assert auc([1, 0], [0.5, 0.5]) == 0.5
+    assert auc([1, 1, 0], [0.1, 0.9, 0.5]) == 0.5
+    assert auc([1, 1], [0.1, 0.2]) is None
+
+
+def test_accent_speakers_follow_the_split_rule() -> None:
+    from langassist.eval.datasets import accent_speaker
+
+    assert accent_speaker("speechocean762-0001", "Mandarin, spk0024, age 9", True) == ("so762-spk0024", "so762-child")
+    assert accent_speaker("librispeech-test-clean-1089-134686-0000", "", False) == ("librispeech-1089", "librispeech")
+    with pytest.raises(ConfigError):
+        accent_speaker("mystery-clip", "", True)

@@ -143,6 +143,12 @@ class FasterWhisperTranscriber:
         self._model = model
         self.multilingual = bool(getattr(model.model, "is_multilingual", False))
 
+    def with_options(self, **changes: Any) -> FasterWhisperTranscriber:
+        """A transcriber sharing this one's loaded model, with some decode options changed
+        (the streaming stage decodes without VAD and temperature fallback)."""
+        options = dataclasses.replace(self.options, **changes)
+        return FasterWhisperTranscriber(self.model_dir, name=self.name, options=options, model=self._model)
+
     # -- protocol ------------------------------------------------------------------
 
     def detect_language(self, audio: np.ndarray) -> LanguageDistribution:

@@ -565,3 +565,31 @@ def load_translation_set(
                 raise ConfigError(f"{src_path} and {ref_path} differ in length")
             return list(zip(sources, references, strict=True)), [src_path, ref_path]
     raise ConfigError(f"no {testset} files for {pair} under {folder}")
+
+
+def accent_speaker(clip_id: str, speaker_l1: str, accented: bool) -> tuple[str, str]:
+    """The speaker id and group of a clip of speech-en-accented / speech-en-native.
+
+    speechocean762 names the speaker and age in ``speaker_l1`` (age >= 18: adult); one
+    Earnings-22 excerpt is one speaker; LibriSpeech clips carry the reader id; FLEURS
+    clips have no speaker id, so each counts as its own speaker. The accent split
+    (``benchmarks/splits/accent-split.json``) is by these speakers.
+    """
+    if clip_id.startswith("speechocean762"):
+        speaker = re.search(r"spk(\d+)", speaker_l1)
+        age = re.search(r"age (\d+)", speaker_l1)
+        if speaker is None or age is None:
+            raise ConfigError(f"{clip_id}: no speaker/age in {speaker_l1!r}")
+        group = "so762-adult" if int(age.group(1)) >= 18 else "so762-child"
+        return f"so762-spk{speaker.group(1)}", group
+    if clip_id.startswith("earnings22"):
+        return clip_id, "earnings22"
+    if clip_id.startswith("librispeech"):
+        return f"librispeech-{clip_id.split('-')[3]}", "librispeech"
+    if clip_id.startswith("fleurs-en"):
+        return clip_id, "fleurs-en"
+    if clip_id == "jfk":
+        return "jfk", "jfk"
+    if accented:
+        raise ConfigError(f"unknown accented clip {clip_id}")
+    return clip_id, "other-native"

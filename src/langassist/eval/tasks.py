@@ -22,6 +22,19 @@ task            data; metrics (each with a bootstrap 95 % interval)
                 ``classifier-embed`` (with the configured embedder), ``keyword``.
 ``asr``         a speech set folder (manifest.tsv) or manifest(audio, reference,
                 language); corpus WER and CER, per language and per clip.
+``spoken-lid``  a speech set folder (e.g. speech-multilingual) or manifest(audio,
+                language); top-1 accuracy of Whisper's spoken-language detection,
+                per language, confusion matrix. Param ``window``: ``full`` (default) or
+                seconds, e.g. ``2`` (the first 2 s of the clip).
+``accent``      the data root (speech-en-accented vs speech-en-native; param ``split``:
+                ``test`` speakers of the committed split by default, ``train``, ``all``)
+                or manifest(audio, label=1 accented / 0 native[, group=speaker]); AUC
+                per clip and per speaker. Param ``system``: ``langassist`` (the accent
+                model over the transcriber's evidence) or ``p-en`` (1 - P(en)).
+``latency``     a speech set folder or manifest(audio, reference); each clip streamed in
+                real time (param ``chunk_s``, default 0.2) through the streaming ASR
+                stage: end of speech to final and speech start to first partial
+                (p50/p95), streaming compute over one offline pass, WER of the finals.
 ``translation`` translation-testsets (params ``pair`` = ``en-es``, ``testset`` =
                 ``tatoeba`` | ``flores`` | ``newstest``) or manifest(text, reference,
                 language[, target_language]); BLEU and chrF (sacrebleu). Backend by
@@ -51,6 +64,7 @@ from langassist.eval.harness import (
 )
 
 __all__ = [
+    "auc",
     "binary_counts",
     "length_bucket",
     "pr_curve",
@@ -62,6 +76,9 @@ _KNOWN_PARAMS = {
     "difficulty": {"system", "split"},
     "confusion": {"system", "split", "subset"},
     "asr": set(),
+    "spoken-lid": {"window"},
+    "latency": {"chunk_s"},
+    "accent": {"system", "split"},
     "translation": {"pair", "testset", "backend"},
 }
 
@@ -480,6 +497,258 @@ def asr(data: Path, settings: Any, *, params: dict[str, str], limit: int | None,
         timing={"load_s": round(load_s, 3), "audio_s": round(audio_s, 3),
                 "real_time_factor": round(compute_s / audio_s, 4) if audio_s else 0.0},
     )
+
+
+# -- spoken language ID and accent --------------------------------------------------------------
+
+
+def _speech_clips(data: Path, *, require: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Clips of a speech set folder or an audio manifest: id, path, language, label, group."""
+    if ds.is_manifest(data):
+        rows = ds.load_manifest(data, require=require)
+        return [{"id": r.id, "path": r.audio_path, "language": r.language, "label": r.label,
+                 "group": r.extra.get("group") or r.extra.get("speaker") or r.id}
+                for r in rows if r.audio_path is not None], [data]
+    items = ds.load_speech_set(data.name, data.parent)
+    return [{"id": i.id, "path": i.audio_path, "language": i.language, "label": None,
+             "group": i.labels.get("speaker") or i.id} for i in items], [data / "manifest.tsv"]
+
+
+def _mono(path: Path, settings: Any) -> np.ndarray:
+    from langassist.audio import decode
+
+    audio = decode(path, settings=settings.audio)
+    tracks = list(audio.tracks.values())
+    return np.asarray(tracks[0] if len(tracks) == 1 else np.mean(np.stack(tracks), axis=0), dtype=np.float32)
+
+
+@register_task("spoken-lid", "Spoken language ID: top-1 accuracy of Whisper's detection")
+def spoken_lid(data: Path, settings: Any, *, params: dict[str, str], limit: int | None, seed: int) -> TaskOutput:
+    from langassist import service
+
+    _check_params("spoken-lid", params)
+    window = params.get("window", "full")
+    try:
+        window_s = None if window == "full" else float(window)
+    except ValueError as exc:
+        raise ConfigError(f"spoken-lid: window must be 'full' or seconds, got {window!r}") from exc
+    clips, files = _speech_clips(data, require=("audio", "language"))
+    clips = [clips[i] for i in _spread(len(clips), limit)]
+    files += [clip["path"] for clip in clips]
+    transcriber = service.create_transcriber(settings)
+    if not transcriber.multilingual:
+        raise ConfigError(f"spoken-lid needs a multilingual model; {transcriber.name} is English-only")
+    items: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for clip in clips:
+        samples = _mono(clip["path"], settings)
+        if window_s is not None:
+            samples = samples[: int(window_s * 16000)]
+        distribution = transcriber.detect_language(samples)
+        items.append({"id": clip["id"], "language": clip["language"], "predicted": distribution.top,
+                      "probability": round(distribution.top_probability, 4),
+                      "correct": distribution.top == clip["language"]})
+    compute_s = time.perf_counter() - started
+    correct = [1.0 if item["correct"] else 0.0 for item in items]
+    metrics = {"accuracy": bootstrap_metric(correct, seed=seed)}
+    by_language: dict[str, list[float]] = defaultdict(list)
+    for item, value in zip(items, correct, strict=True):
+        by_language[str(item["language"])].append(value)
+    for language, values in sorted(by_language.items()):
+        metrics[f"accuracy[{language}]"] = bootstrap_metric(values, seed=seed)
+    confusion_matrix: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for item in items:
+        confusion_matrix[str(item["language"])][str(item["predicted"])] += 1
+    return TaskOutput(
+        metrics=metrics, items=items, files=files,
+        details={"window": window, "confusion_matrix": {k: dict(v) for k, v in confusion_matrix.items()}},
+        models={"asr": transcriber.name},
+        timing={"ms_per_clip": round(1000 * compute_s / max(1, len(items)), 2)},
+    )
+
+
+def _quantile_metric(values: Sequence[float], q: float, seed: int) -> Metric:
+    array = np.asarray(values, dtype=np.float64)
+
+    def statistic(indices: np.ndarray) -> float | None:
+        return float(np.percentile(array[indices], q)) if indices.size else None
+
+    return bootstrap_statistic(len(array), statistic, seed=seed)
+
+
+@register_task("latency", "Streaming latency: end of speech to final, first partial, compute, WER")
+def latency(data: Path, settings: Any, *, params: dict[str, str], limit: int | None, seed: int) -> TaskOutput:
+    from langassist import service
+    from langassist.core.audio_replay import replay_audio_paced
+    from langassist.eval.wer import score_clip
+
+    _check_params("latency", params)
+    chunk_s = float(params.get("chunk_s", "0.2"))
+    clips, files = _speech_clips(data, require=("audio", "reference"))
+    references = {}
+    if ds.is_manifest(data):
+        references = {r.id: r.reference for r in ds.load_manifest(data, require=("audio", "reference"))}
+    else:
+        references = {i.id: i.reference for i in ds.load_speech_set(data.name, data.parent)}
+    clips = [clips[i] for i in _spread(len(clips), limit if limit is not None else 4)]
+    files += [clip["path"] for clip in clips]
+    offline = service.create_transcriber(settings)
+    language = settings.asr.language or (None if offline.multilingual else "en")
+    finals: list[float] = []
+    partials: list[float] = []
+    items: list[dict[str, Any]] = []
+    stream_s = offline_s = 0.0
+    for clip in clips:
+        samples = np.concatenate([np.zeros(16000, np.float32), _mono(clip["path"], settings),
+                                  np.zeros(16000, np.float32)])
+        started = time.perf_counter()
+        offline_text = offline.transcribe(samples, language=language).text
+        offline_s += time.perf_counter() - started
+        stage = service.create_streaming_stage(settings, offline)
+        replay = replay_audio_paced(stage, {"mixed": samples}, call_id=clip["id"], chunk_s=chunk_s)
+        stream_s += stage.stats.decode_s
+        finals += replay.final_latencies()
+        partials += replay.first_partial_latencies()
+        text = " ".join(f.text for f in replay.finals)
+        reference = references.get(clip["id"], "")
+        streamed = score_clip(reference, text, language=clip["language"], id=clip["id"])
+        baseline = score_clip(reference, offline_text, language=clip["language"], id=clip["id"])
+        items.append({"id": clip["id"], "final_latency_s": [round(x, 3) for x in replay.final_latencies()],
+                      "first_partial_s": [round(x, 3) for x in replay.first_partial_latencies()],
+                      "stream_wer": streamed.wer, "offline_wer": baseline.wer, "stream_text": text,
+                      "stream_errors": streamed.words.errors, "offline_errors": baseline.words.errors,
+                      "words": streamed.words.reference_length})
+    words = [float(item["words"]) for item in items]
+    metrics = {
+        "final_p50_s": _quantile_metric(finals, 50, seed),
+        "final_p95_s": _quantile_metric(finals, 95, seed),
+        "first_partial_p50_s": _quantile_metric(partials, 50, seed),
+        "stream_wer": bootstrap_metric([float(i["stream_errors"]) for i in items], denominators=words, seed=seed),
+        "offline_wer": bootstrap_metric([float(i["offline_errors"]) for i in items], denominators=words, seed=seed),
+    }
+    return TaskOutput(
+        metrics=metrics, items=items, files=files,
+        details={"chunk_s": chunk_s, "compute_ratio": round(stream_s / offline_s, 3) if offline_s else None},
+        models={"asr": offline.name},
+        timing={"stream_decode_s": round(stream_s, 3), "offline_s": round(offline_s, 3)},
+    )
+
+
+def auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+    """Mann-Whitney AUC, ties counted as one half; ``None`` without both classes."""
+    positives = [s for s, y in zip(scores, labels, strict=True) if y == 1]
+    negatives = [s for s, y in zip(scores, labels, strict=True) if y == 0]
+    if not positives or not negatives:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return float(wins / (len(positives) * len(negatives)))
+
+
+def _accent_clips(data: Path) -> tuple[list[dict[str, Any]], list[Path]]:
+    clips: list[dict[str, Any]] = []
+    files: list[Path] = []
+    if ds.is_manifest(data):
+        clips, files = _speech_clips(data, require=("audio", "label"))
+        for clip in clips:
+            clip["label"] = int(float(clip["label"]))
+        return clips, files
+    for name, label in (("speech-en-accented", 1), ("speech-en-native", 0)):
+        for item in ds.load_speech_set(name, data):
+            speaker, group = ds.accent_speaker(item.id, item.labels.get("speaker_l1", ""), bool(label))
+            clips.append({"id": item.id, "path": item.audio_path, "language": item.language,
+                          "label": label, "group": speaker, "speaker_group": group})
+        files.append(data / name / "manifest.tsv")
+    return clips, files
+
+
+def _accent_split(clips: list[dict[str, Any]], split: str) -> tuple[list[dict[str, Any]], Path | None]:
+    """Keep the speakers of one part of the committed accent split (``all``: every clip)."""
+    import json
+
+    from langassist.config import project_root
+
+    if split == "all":
+        return clips, None
+    root = project_root()
+    path = root / "benchmarks" / "splits" / "accent-split.json" if root is not None else None
+    if path is None or not path.is_file():
+        raise ConfigError("accent: the split file benchmarks/splits/accent-split.json is not here "
+                          "(run from a source checkout, or pass split=all)")
+    speakers = json.loads(path.read_text(encoding="utf-8"))["speakers"]
+    if split not in {"train", "test"}:
+        raise ConfigError(f"accent: split must be train, test or all, got {split!r}")
+    return [clip for clip in clips if speakers.get(clip["group"], {}).get("split") == split], path
+
+
+@register_task("accent", "Accent strength: AUC of accented vs native speakers")
+def accent(data: Path, settings: Any, *, params: dict[str, str], limit: int | None, seed: int) -> TaskOutput:
+    from langassist import service
+    from langassist.stages.accent import create_accent_stage
+
+    _check_params("accent", params)
+    system = params.get("system", "langassist")
+    if system not in {"langassist", "p-en"}:
+        raise ConfigError(f"accent: system must be langassist or p-en, got {system!r}")
+    clips, files = _accent_clips(data)
+    split_file: Path | None = None
+    if not ds.is_manifest(data):
+        clips, split_file = _accent_split(clips, params.get("split", "test"))
+        files += [split_file] if split_file is not None else []
+    clips = [clips[i] for i in _spread(len(clips), limit)]
+    files += [clip["path"] for clip in clips]
+    settings = apply_language(settings, "en")
+    transcriber = service.create_transcriber(settings)
+    items: list[dict[str, Any]] = []
+    for clip in clips:
+        transcript = service.transcribe_file(clip["path"], settings, transcriber=transcriber, call_id=clip["id"])
+        finals = transcript.utterances()
+        score: float | None = None
+        if system == "p-en":
+            distribution = transcript.tracks[0].language if transcript.tracks else None
+            score = None if distribution is None else 1.0 - distribution.probability("en")
+        else:
+            stage = create_accent_stage(settings)
+            for final in finals:
+                for event in stage.feed(final):
+                    if getattr(event, "score", None) is not None and event.score.value is not None:
+                        score = float(event.score.value)
+            for event in stage.flush():
+                if getattr(event, "score", None) is not None and event.score.value is not None:
+                    score = float(event.score.value)
+        items.append({"id": clip["id"], "group": clip["group"], "label": clip["label"], "score": score})
+    scored = [item for item in items if item["score"] is not None]
+    labels = [int(item["label"]) for item in scored]
+    values = [float(item["score"]) for item in scored]
+
+    def clip_auc(indices: np.ndarray) -> float | None:
+        return auc([labels[i] for i in indices], [values[i] for i in indices])
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(scored):
+        groups[str(item["group"])].append(index)
+    group_names = sorted(groups)
+    group_labels = [labels[groups[g][0]] for g in group_names]
+    group_scores = [float(np.mean([values[i] for i in groups[g]])) for g in group_names]
+
+    def speaker_auc(indices: np.ndarray) -> float | None:
+        return auc([group_labels[i] for i in indices], [group_scores[i] for i in indices])
+
+    metrics = {
+        "auc_clips": bootstrap_statistic(len(scored), clip_auc, seed=seed),
+        "auc_speakers": bootstrap_statistic(len(group_names), speaker_auc, seed=seed),
+    }
+    return TaskOutput(
+        metrics=metrics, items=items, files=files,
+        details={"system": system, "unscored": len(items) - len(scored), "speakers": len(group_names),
+                 "split": params.get("split", "test") if split_file is not None or not ds.is_manifest(data) else None},
+        models={"asr": transcriber.name, "accent": "accent-model.json" if system == "langassist" else None},
+    )
+
+
+def apply_language(settings: Any, language: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, language=language))
 
 
 # -- translation --------------------------------------------------------------------------------
