@@ -1,0 +1,200 @@
+"""The FastAPI app factory. The lifespan owns the shared resources (assessor, metrics).
+
+    app = create_app(settings, token=token,
+                     assessor_factory=lambda: service.create_assessor(settings),
+                     stage_factory=lambda: service.create_streaming_stage(settings, transcriber))
+
+``assessor_factory`` runs once at startup; ``stage_factory`` once per audio stream
+(it should share an already loaded model). Docs are off unless ``dev=True``;
+``/openapi.json`` needs the token like every route except ``/health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from types import SimpleNamespace
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path, Query, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from langassist.api import ws as ws_loops
+from langassist.api.schemas import (
+    WIRE_SCHEMA,
+    ChatMessage,
+    ChatResponse,
+    Health,
+    StreamStart,
+    StreamStop,
+    TwilioMessage,
+    WireEvent,
+)
+from langassist.api.security import COOKIE_NAME, SecurityMiddleware, token_matches
+from langassist.api.session import SessionRegistry
+from langassist.events import TranscriptFinal
+
+__all__ = ["ApiLimits", "Metrics", "create_app"]
+
+CallId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    max_text_bytes: int = 64 * 1024
+    max_audio_frame_s: float = 1.0
+    idle_timeout_s: float = 30.0
+    max_calls: int = 256
+
+
+class Metrics:
+    """Prometheus metrics in a registry of this app's own (several apps per process in tests)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry()
+        self.active_streams = Gauge("langassist_active_streams", "Open audio streams", registry=self.registry)
+        self.event_sockets = Gauge("langassist_event_sockets", "Open event sockets", registry=self.registry)
+        self.events_sent = Counter("langassist_events_sent_total", "Wire events published", ["type"],
+                                   registry=self.registry)
+        self.dropped = Counter("langassist_ingress_dropped_total", "Ingress messages dropped",
+                               ["protocol", "reason"], registry=self.registry)
+        self.ingest_latency = Histogram("langassist_ingest_seconds", "Time to process one audio frame",
+                                        registry=self.registry)
+        self.assess_latency = Histogram("langassist_assess_seconds", "Time to assess one final",
+                                        registry=self.registry)
+        self.chat_latency = Histogram("langassist_chat_seconds", "Time to handle one chat message",
+                                      registry=self.registry)
+
+
+def create_app(
+    settings: Any,
+    *,
+    token: str,
+    assessor_factory: Callable[[], Any],
+    stage_factory: Callable[[], Any],
+    limits: ApiLimits | None = None,
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
+    dev: bool = False,
+) -> FastAPI:
+    if not token or len(token) < 16:
+        raise ValueError("the API token must be at least 16 characters")
+    limits = limits or ApiLimits()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = Metrics()
+        assessor = await asyncio.to_thread(assessor_factory)
+        app.state.langassist = SimpleNamespace(
+            settings=settings, token=token, limits=limits, metrics=metrics,
+            registry=SessionRegistry(assessor, metrics, max_calls=limits.max_calls),
+            stage_factory=stage_factory, twilio_sessions=[], chat_ids=itertools.count(1),
+        )
+        yield
+        app.state.langassist.registry.calls.clear()
+
+    app = FastAPI(
+        title="langassist live API",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs" if dev else None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(SecurityMiddleware, token=token, allowed_hosts=allowed_hosts,
+                       allowed_origins=allowed_origins)
+
+    def state(request: Request) -> Any:
+        return request.app.state.langassist
+
+    @app.get("/health", response_model=Health)
+    async def health(request: Request) -> Health:
+        return Health(active_streams=int(state(request).metrics.active_streams._value.get()))
+
+    @app.get("/metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(_openapi(app))
+
+    @app.post("/v1/calls/{call_id}/messages", response_model=ChatResponse, response_model_by_alias=True)
+    async def post_message(call_id: CallId, message: ChatMessage, request: Request) -> dict[str, Any]:
+        """Assess one chat message; returns the events it produced (also sent on the events socket)."""
+        st = state(request)
+        started = time.perf_counter()
+        call = st.registry.get(call_id)
+        final = TranscriptFinal(
+            call_id=call_id, track=message.speaker, utterance_id=f"chat-{next(st.chat_ids)}",
+            start_s=message.time, end_s=message.time, text=message.text, source="chat",
+        )
+        events = await asyncio.to_thread(call.assess, [final])
+        wire = call.publish(events)
+        st.metrics.chat_latency.observe(time.perf_counter() - started)
+        return {"schema": WIRE_SCHEMA, "call_id": call_id, "events": wire}
+
+    @app.get("/sidebar", response_class=HTMLResponse)
+    async def sidebar(request: Request, t: Annotated[str | None, Query(max_length=256)] = None,
+                      call: Annotated[str | None, Query(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")] = None,
+                      ) -> Response:
+        """The agent sidebar. ``?t=<token>`` sets a cookie and redirects to a URL without it."""
+        if t is not None:
+            if not token_matches(token, t):
+                return JSONResponse({"detail": "token required"}, status_code=401)
+            target = "/sidebar" + (f"?call={call}" if call else "")
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/")
+            return response
+        html = resources.files("langassist.api").joinpath("static/sidebar.html").read_text("utf-8")
+        return HTMLResponse(html, headers={
+            "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+            "x-content-type-options": "nosniff",
+            "cache-control": "no-store",
+        })
+
+    @app.websocket("/v1/calls/{call_id}/events")
+    async def events_socket(websocket: WebSocket, call_id: str) -> None:
+        if not ws_loops._SAFE_ID.sub("", call_id) == call_id or not 0 < len(call_id) <= 128:
+            await websocket.close(ws_loops.CLOSE_POLICY)
+            return
+        await ws_loops.events_loop(websocket, call_id)
+
+    @app.websocket("/v1/stream")
+    async def stream_socket(websocket: WebSocket) -> None:
+        await ws_loops.native_stream_loop(websocket)
+
+    @app.websocket("/v1/twilio")
+    async def twilio_socket(websocket: WebSocket) -> None:
+        await ws_loops.twilio_loop(websocket)
+
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document plus the WebSocket wire schemas under ``components.schemas``."""
+    if app.openapi_schema is None:
+        document = app.openapi()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for model in (WireEvent, StreamStart, StreamStop, TwilioMessage):
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in body.pop("$defs", {}).items():
+                schemas.setdefault(name, sub)
+            schemas[model.__name__] = body
+        document["x-websockets"] = {
+            "/v1/calls/{call_id}/events": {"sends": "WireEvent"},
+            "/v1/stream": {"receives": ["StreamStart", "binary: 1-byte track index + PCM16 LE", "StreamStop"]},
+            "/v1/twilio": {"receives": "TwilioMessage"},
+        }
+        app.openapi_schema = document
+    return app.openapi_schema

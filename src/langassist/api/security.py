@@ -1,0 +1,148 @@
+"""Token, Host and Origin checks for a local API (ASGI middleware).
+
+* Every route except ``/health`` needs the token: ``Authorization: Bearer <token>`` or
+  the ``langassist_token`` cookie (set by ``GET /sidebar?t=<token>``, which redirects to
+  a URL without it). A token in any other query string is ignored, never accepted.
+* Host must be a loopback name (DNS-rebinding defence) unless listed in ``allowed_hosts``.
+* A WebSocket handshake with an ``Origin`` header must come from an allowed origin
+  (the same loopback host and port, or one listed); ``null`` and foreign origins are
+  refused with close code 4403 before accept (HTTP 403 on the wire). An absent Origin
+  (non-browser ingress) is allowed with a valid token.
+* ``/v1/twilio`` may defer the token to ``start.customParameters.token`` (Twilio cannot
+  send headers); the handler then checks it before any audio is used.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+COOKIE_NAME = "langassist_token"
+OPEN_PATHS = frozenset({"/health"})
+DEFERRED_WS_PATHS = frozenset({"/v1/twilio"})
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNAUTHORIZED = 4401
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+__all__ = ["COOKIE_NAME", "SecurityMiddleware", "token_matches"]
+
+
+def token_matches(expected: str, given: str | None) -> bool:
+    """Constant-time comparison; ``None`` never matches."""
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in scope.get("headers", []):
+        out.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+    return out
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def presented_token(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    cookie_header = headers.get("cookie")
+    if cookie_header:
+        cookie: SimpleCookie = SimpleCookie()
+        try:
+            cookie.load(cookie_header)
+        except Exception:  # noqa: BLE001 - a malformed cookie header is just "no token"
+            return None
+        if COOKIE_NAME in cookie:
+            return cookie[COOKIE_NAME].value
+    return None
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware (works for HTTP and WebSocket scopes)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str,
+        allowed_hosts: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.token = token
+        self.allowed_hosts = LOCAL_HOSTS | {h.lower() for h in allowed_hosts}
+        self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
+
+    def host_ok(self, headers: dict[str, str]) -> bool:
+        return _host_name(headers.get("host", "")) in self.allowed_hosts
+
+    def origin_ok(self, headers: dict[str, str]) -> bool:
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        origin = origin.strip().rstrip("/").lower()
+        if origin in self.allowed_origins:
+            return True
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            return False  # includes "null"
+        return parts.netloc == headers.get("host", "").lower() and _host_name(parts.netloc) in LOCAL_HOSTS
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        path = scope.get("path", "")
+        authed = token_matches(self.token, presented_token(headers))
+        if kind == "websocket":
+            if not self.host_ok(headers) or not self.origin_ok(headers):
+                await _refuse_ws(receive, send, CLOSE_FORBIDDEN)
+                return
+            if not authed and path not in DEFERRED_WS_PATHS:
+                await _refuse_ws(receive, send, CLOSE_UNAUTHORIZED)
+                return
+            scope.setdefault("state", {})["authenticated"] = authed
+            await self.app(scope, receive, send)
+            return
+        if not self.host_ok(headers):
+            await _http_error(send, 403, "forbidden host")
+            return
+        if path in OPEN_PATHS or authed:
+            await self.app(scope, receive, send)
+            return
+        if path == "/sidebar" and "t" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
+            await self.app(scope, receive, send)  # the route checks ?t and sets the cookie
+            return
+        await _http_error(send, 401, "token required", {"www-authenticate": "Bearer"})
+
+
+async def _refuse_ws(receive: Receive, send: Send, code: int) -> None:
+    message = await receive()
+    if message.get("type") == "websocket.connect":
+        await send({"type": "websocket.close", "code": code, "reason": ""})
+
+
+async def _http_error(send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
