@@ -34,8 +34,9 @@ def serve_command(
     ] = None,
     pipeline: Annotated[
         str | None,
-        typer.Option("--pipeline", "-p", help="Pipeline settings file or name.", envvar="LANGASSIST_PIPELINE"),
-    ] = None,
+        typer.Option("--pipeline", "-p", help="Pipeline settings file or name (default: live).",
+                     envvar="LANGASSIST_PIPELINE"),
+    ] = "live",
     dev: Annotated[bool, typer.Option(help="Enable /docs.")] = False,
 ) -> None:
     """Serve the live API and the agent sidebar on this machine."""
