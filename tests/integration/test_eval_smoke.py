@@ -97,3 +97,18 @@ def test_spoken_lid_slice(shared_data_dir: Path) -> None:
     result = run_task("spoken-lid", shared_data_dir / "speech-multilingual", settings, limit=6, seed=0)
     (run,) = result.runs
     assert run.metrics["accuracy"].value is not None and run.metrics["accuracy"].value >= 0.95
+
+
+@pytest.mark.model
+def test_asr_on_a_folder_of_recordings_with_sidecars(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import audio_factory as af
+
+    text = "Please restart the router and wait two minutes."
+    af.write_wav(tmp_path / "call-1.wav", af.speech(text, "en-us", 16000), 16000)
+    (tmp_path / "call-1.txt").write_text(text)
+    settings = load_settings(overrides={"asr.model": "whisper-tiny.en"})
+    (run,) = run_task("asr", tmp_path, settings, seed=0).runs
+    assert run.metrics["wer"].value is not None and run.metrics["wer"].value <= 0.2

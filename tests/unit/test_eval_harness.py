@@ -305,3 +305,20 @@ def test_accent_speakers_follow_the_split_rule() -> None:
     assert accent_speaker("librispeech-test-clean-1089-134686-0000", "", False) == ("librispeech-1089", "librispeech")
     with pytest.raises(ConfigError):
         accent_speaker("mystery-clip", "", True)
+
+
+def test_audio_folder_with_sidecars(tmp_path: Path) -> None:
+    from langassist.eval.datasets import is_audio_folder, load_audio_folder
+
+    (tmp_path / "b.wav").write_bytes(b"RIFF")
+    (tmp_path / "b.txt").write_text("hello there\n")
+    (tmp_path / "b.lang").write_text("en")
+    (tmp_path / "a.flac").write_bytes(b"fLaC")
+    (tmp_path / "a.txt").write_text("hola")
+    (tmp_path / "c.wav").write_bytes(b"RIFF")  # no sidecar: skipped
+    assert is_audio_folder(tmp_path)
+    items = load_audio_folder(tmp_path)
+    assert [(i.id, i.reference, i.language) for i in items] == [("a", "hola", None), ("b", "hello there", "en")]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert not is_audio_folder(empty)

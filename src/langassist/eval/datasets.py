@@ -311,9 +311,17 @@ def load_manifest(path: str | Path, *, require: tuple[str, ...] = ()) -> list[Ma
 
 
 def fingerprint_files(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """SHA-256 over the named files (sorted by path, name and content): a dataset id."""
+    """SHA-256 over the named files (sorted by path, name and content): a dataset id.
+    A folder stands for every file below it."""
     digest = hashlib.sha256()
-    files = sorted({str(Path(p).resolve()) for p in paths})
+    expanded: set[str] = set()
+    for raw in paths:
+        path = Path(raw).resolve()
+        if path.is_dir():
+            expanded.update(str(child) for child in path.rglob("*") if child.is_file())
+        else:
+            expanded.add(str(path))
+    files = sorted(expanded)
     total = 0
     for name in files:
         data = Path(name).read_bytes()
@@ -593,3 +601,41 @@ def accent_speaker(clip_id: str, speaker_l1: str, accented: bool) -> tuple[str, 
     if accented:
         raise ConfigError(f"unknown accented clip {clip_id}")
     return clip_id, "other-native"
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
+
+
+def is_audio_folder(path: str | Path) -> bool:
+    """A folder of recordings with sidecar texts (no ``manifest.tsv``)."""
+    path = Path(path)
+    return path.is_dir() and not (path / "manifest.tsv").is_file() and any(
+        child.suffix.lower() in AUDIO_SUFFIXES for child in path.iterdir()
+    )
+
+
+def load_audio_folder(path: str | Path) -> list[ManifestItem]:
+    """Every recording in ``path`` with its sidecar: ``call.wav`` + ``call.txt`` (the
+    reference). An optional ``call.lang`` holds the language code; an optional
+    ``call.label`` a label (e.g. 1 accented, 0 native). Recordings without a ``.txt``
+    are skipped.
+    """
+    folder = Path(path)
+    items: list[ManifestItem] = []
+    for audio in sorted(child for child in folder.iterdir() if child.suffix.lower() in AUDIO_SUFFIXES):
+        reference = audio.with_suffix(".txt")
+        if not reference.is_file():
+            continue
+        language_file = audio.with_suffix(".lang")
+        label_file = audio.with_suffix(".label")
+        language = language_file.read_text(encoding="utf-8").strip() if language_file.is_file() else ""
+        items.append(ManifestItem(
+            id=audio.stem,
+            audio_path=audio.resolve(),
+            reference=reference.read_text(encoding="utf-8").strip(),
+            language=normalize_language(language) if language else None,
+            label=label_file.read_text(encoding="utf-8").strip() if label_file.is_file() else "",
+        ))
+    if not items:
+        raise ConfigError(f"{folder}: no recording with a .txt sidecar")
+    return items

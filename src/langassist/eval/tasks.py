@@ -452,8 +452,9 @@ def asr(data: Path, settings: Any, *, params: dict[str, str], limit: int | None,
 
     _check_params("asr", params)
     clips: list[tuple[str, Path, str, str | None]] = []
-    if ds.is_manifest(data):
-        rows = ds.load_manifest(data, require=("audio", "reference"))
+    if ds.is_manifest(data) or ds.is_audio_folder(data):
+        rows = (ds.load_manifest(data, require=("audio", "reference")) if ds.is_manifest(data)
+                else ds.load_audio_folder(data))
         clips = [(r.id, r.audio_path, r.reference, r.language) for r in rows if r.audio_path is not None]
         files = [data]
     else:
@@ -504,8 +505,8 @@ def asr(data: Path, settings: Any, *, params: dict[str, str], limit: int | None,
 
 def _speech_clips(data: Path, *, require: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[Path]]:
     """Clips of a speech set folder or an audio manifest: id, path, language, label, group."""
-    if ds.is_manifest(data):
-        rows = ds.load_manifest(data, require=require)
+    if ds.is_manifest(data) or ds.is_audio_folder(data):
+        rows = ds.load_manifest(data, require=require) if ds.is_manifest(data) else ds.load_audio_folder(data)
         return [{"id": r.id, "path": r.audio_path, "language": r.language, "label": r.label,
                  "group": r.extra.get("group") or r.extra.get("speaker") or r.id}
                 for r in rows if r.audio_path is not None], [data]
@@ -586,7 +587,9 @@ def latency(data: Path, settings: Any, *, params: dict[str, str], limit: int | N
     chunk_s = float(params.get("chunk_s", "0.2"))
     clips, files = _speech_clips(data, require=("audio", "reference"))
     references = {}
-    if ds.is_manifest(data):
+    if ds.is_audio_folder(data):
+        references = {r.id: r.reference for r in ds.load_audio_folder(data)}
+    elif ds.is_manifest(data):
         references = {r.id: r.reference for r in ds.load_manifest(data, require=("audio", "reference"))}
     else:
         references = {i.id: i.reference for i in ds.load_speech_set(data.name, data.parent)}
