@@ -66,12 +66,12 @@ def render(transcript: CallTranscript, fmt: str) -> str:
                 language = f"  language: {language}"
             lines.append(f"## {track.track}{language}")
         for utterance in utterances:
-            language = None
+            top: dict[str, float] | None = None
             if utterance.language:
-                language = dict(utterance.language.head(1).probabilities)
+                top = dict(utterance.language.head(1).probabilities)
             lines.append(
                 f"[{utterance.start_s:7.2f}-{utterance.end_s:7.2f}] {utterance.track:>8}: "
-                f"{utterance.text}{_top_language(language)}"
+                f"{utterance.text}{_top_language(top)}"
             )
         return "\n".join(lines) + "\n"
     raise ConfigError(f"unknown output format {fmt!r}: choose one of {', '.join(FORMATS)}")

@@ -89,7 +89,8 @@ def _normalize_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0.0] = 1.0
-    return matrix / norms
+    normalized: np.ndarray = matrix / norms
+    return normalized
 
 
 class _CachedEmbedder:
