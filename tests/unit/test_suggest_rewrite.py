@@ -137,3 +137,11 @@ def test_rewrite_is_idempotent_on_its_protected_spans(text: str) -> None:
     once = plain(text)
     twice = plain(once)
     assert sorted(_numbers_in(twice)) == sorted(_numbers_in(text))
+
+
+def test_explanations_follow_a_clean_sentence_end() -> None:
+    from langassist.difficulty.glossary import load_glossary
+    from langassist.suggest.rewrite import rewrite_plain
+
+    result = rewrite_plain("the terminal is running a provisioning profile,", glossary=load_glossary())
+    assert ",." not in result.text and "profile. Provisioning" in result.text

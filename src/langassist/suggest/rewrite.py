@@ -437,7 +437,7 @@ def rewrite_plain(
         working = working[:edit.start] + edit.replacement + working[edit.end:]
     working, split_changes = _split_sentences(working, max_sentence_words)
     if explanations:
-        working = working.rstrip()
+        working = working.rstrip().rstrip(",;:-").rstrip()
         if working and working[-1] not in ".!?":
             working += "."
         working += " " + " ".join(change.after for change in explanations)
