@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from langassist.eval.datasets import LevelText, SentencePair
+
 ROOT = Path(__file__).resolve().parent.parent
 SPLIT_PATH = ROOT / "benchmarks" / "splits" / "onestopenglish-split.json"
 MODEL_PATH = ROOT / "src" / "langassist" / "data" / "difficulty-model.json"
@@ -42,25 +44,6 @@ _COLUMN_LEVEL = {"ele_sentence": 0, "int_sentence": 1, "adv_sentence": 2}
 _HEADER_LINES = {"elementary", "intermediate", "advanced"}
 SPLIT_SHARES = (0.55, 0.15)  # train, dev; the rest is test
 L2_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-
-
-@dataclass(frozen=True)
-class LevelText:
-    topic: str
-    label: int
-    text: str
-
-
-@dataclass(frozen=True)
-class SentencePair:
-    """An aligned pair: ``harder`` (level ``harder_label``) rewritten as ``easier``."""
-
-    topic: str
-    kind: str
-    harder_label: int
-    easier_label: int
-    harder: str
-    easier: str
 
 
 @dataclass(frozen=True)
