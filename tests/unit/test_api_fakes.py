@@ -1,4 +1,4 @@
-"""Shared fakes for the API tests (no models): a fake assessor stage and a burst ASR stage."""
+"""Shared fakes for the API tests (no models): the package's fake assessor and a burst ASR stage."""
 
 from __future__ import annotations
 
@@ -10,53 +10,16 @@ from langassist.assessment import Assessor
 from langassist.backends.energy_vad import EnergyVad
 from langassist.backends.fake import BurstTranscriber
 from langassist.config import StreamingSettings, load_settings
-from langassist.events import (
-    AGENT,
-    ConfusionDetected,
-    DifficultyScored,
-    LanguageDetected,
-    LanguageDistribution,
-    Reason,
-    Score,
-    StreamEnded,
-    SuggestionProposed,
-    TranscriptFinal,
-)
 from langassist.stages.streaming_asr import StreamingAsrStage
+from langassist.testing import create_fake_assessor
 
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STREAMING = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0)
 
 
-class FakeAssessStage:
-    name = "fake-assess"
-    accepts: tuple[type, ...] = (TranscriptFinal, StreamEnded)
-
-    def feed(self, event: Any) -> list[Any]:
-        if isinstance(event, StreamEnded):
-            return []
-        out: list[Any] = [LanguageDetected(event.call_id, event.track, event.end_s, event.utterance_id, "en",
-                                           LanguageDistribution.from_mapping({"en": 0.9}), "en")]
-        if event.track == AGENT:
-            out.append(DifficultyScored(event.call_id, event.track, event.end_s, event.utterance_id,
-                                        Score(0.8, (Reason("words", 9.0, 0.8, "long"),), 0.7)))
-        elif "repeat" in event.text:
-            out.append(ConfusionDetected(event.call_id, event.track, event.end_s, "clarification_request",
-                                         Score(0.9, (), 0.9), event.utterance_id))
-            out.append(SuggestionProposed(event.call_id, AGENT, event.end_s, "s1", "rephrase",
-                                          "Let me say that more simply.", "clarification_request", "asked"))
-        return out
-
-    def flush(self) -> list[Any]:
-        return []
-
-    def reset(self) -> None:
-        pass
-
-
 def fake_assessor() -> Assessor:
-    return Assessor(lambda call_id: [FakeAssessStage()], barrier_threshold=0.5)
+    return create_fake_assessor()
 
 
 def burst_stage() -> StreamingAsrStage:
