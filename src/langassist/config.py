@@ -133,6 +133,9 @@ class AsrSettings:
     vad_filter: bool = True
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
+    vad_window_context_s: float = 1.0
+    """Audio kept around each VAD window (up to this much, never past the middle of a
+    pause): Whisper decodes better with the lead-in and tail it was trained on."""
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
@@ -156,6 +159,7 @@ class AsrSettings:
         _check_range("asr.no_speech_threshold", self.no_speech_threshold, 0.0, 1.0)
         _check_range("asr.compression_ratio_threshold", self.compression_ratio_threshold, 1.0, 10.0)
         _check_range("asr.max_decode_factor", self.max_decode_factor, 0.1, 100.0)
+        _check_range("asr.vad_window_context_s", self.vad_window_context_s, 0.0, 15.0)
         _check_range("asr.max_repeat_ngram", self.max_repeat_ngram, 2, 50)
         _check_choice(
             "asr.compute_type", self.compute_type,

@@ -92,6 +92,7 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         vad_filter=asr.vad_filter,
         vad_min_silence_ms=asr.vad_min_silence_ms,
         vad_speech_pad_ms=asr.vad_speech_pad_ms,
+        vad_window_context_s=asr.vad_window_context_s,
         max_decode_factor=asr.max_decode_factor,
         detect_language=asr.detect_language,
         candidate_languages=asr.candidate_languages,

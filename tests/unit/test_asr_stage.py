@@ -18,6 +18,20 @@ def test_plan_windows_merges_close_spans_and_splits_long_ones() -> None:
     assert long[0][0] == 0 and long[-1][1] == SR * 70
 
 
+def test_plan_windows_widens_by_context_but_not_past_a_pause_middle() -> None:
+    spans = [(SR * 2, SR * 5), (SR * 8, SR * 10)]
+    windows = plan_windows(spans, total_samples=SR * 11, context_s=1.0)
+    # 1 s of lead-in and tail each, but the 3 s pause is split at its middle (6.5 s),
+    # and the last window stops at the end of the audio.
+    assert windows == [(SR * 1, SR * 6), (SR * 7, SR * 11)]
+    tight = plan_windows([(SR * 2, SR * 5), (SR * 8, SR * 10)], total_samples=SR * 10, context_s=2.0)
+    assert tight == [(0, int(SR * 6.5)), (int(SR * 6.5), SR * 10)]
+    # a full-length window keeps within Whisper's 30 s input
+    full = plan_windows([(SR * 5, SR * 33)], total_samples=SR * 40, context_s=5.0)
+    assert full == [(SR * 4, SR * 34)]
+    assert plan_windows([(0, SR)], total_samples=SR, context_s=1.0) == [(0, SR)]
+
+
 def test_plan_blocks_cuts_at_quiet_points() -> None:
     rng = np.random.default_rng(0)
     samples = rng.normal(0, 0.3, SR * 250).astype(np.float32)

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE_HZ = 16000
 MAX_WINDOW_S = 28.0
 MAX_GAP_S = 2.0
+WHISPER_INPUT_S = 30.0
 MIN_BUDGET_S = 3.0
 
 
@@ -51,6 +52,7 @@ class DecodeOptions:
     vad_filter: bool = True
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 200
+    vad_window_context_s: float = 1.0
     max_decode_factor: float = 3.0
     detect_language: bool = True
     candidate_languages: tuple[str, ...] = ()
@@ -64,12 +66,17 @@ def plan_windows(
     total_samples: int,
     max_window_s: float = MAX_WINDOW_S,
     max_gap_s: float = MAX_GAP_S,
+    context_s: float = 0.0,
     sample_rate_hz: int = SAMPLE_RATE_HZ,
 ) -> list[tuple[int, int]]:
     """Group VAD speech spans (sample indices) into decode windows.
 
     Spans closer than ``max_gap_s`` are merged while the window stays under
-    ``max_window_s``; a span longer than the window is cut into equal pieces.
+    ``max_window_s``; a span longer than the window is cut into equal pieces. Each
+    window is then widened by up to ``context_s`` of the audio around it (never past
+    the middle of the gap to its neighbour, never beyond Whisper's 30 s input), so the
+    model hears the same lead-in and tail it would without VAD: trimming speech to the
+    VAD's edges changes what Whisper decodes, and costs accuracy on short clips.
     """
     max_window = int(max_window_s * sample_rate_hz)
     max_gap = int(max_gap_s * sample_rate_hz)
@@ -92,7 +99,25 @@ def plan_windows(
                 windows[-1] = (window_start, end)
                 continue
         windows.append((start, end))
+    if context_s > 0.0 and windows:
+        windows = _widen(windows, total_samples, context_s, sample_rate_hz)
     return windows
+
+
+def _widen(
+    windows: list[tuple[int, int]], total_samples: int, context_s: float, sample_rate_hz: int
+) -> list[tuple[int, int]]:
+    limit = int(WHISPER_INPUT_S * sample_rate_hz)
+    context = int(context_s * sample_rate_hz)
+    widened: list[tuple[int, int]] = []
+    for index, (start, end) in enumerate(windows):
+        floor = 0 if index == 0 else (windows[index - 1][1] + start) // 2
+        ceiling = total_samples if index == len(windows) - 1 else (end + windows[index + 1][0]) // 2
+        spare = max(0, limit - (end - start))
+        before = min(context, start - floor, spare // 2)
+        after = min(context, ceiling - end, spare - before)
+        widened.append((start - before, end + after))
+    return widened
 
 
 class FasterWhisperTranscriber:
@@ -181,7 +206,9 @@ class FasterWhisperTranscriber:
             speech = self._speech_spans(audio)
         else:
             speech = [(0, audio.size)] if audio.size else []
-        windows = plan_windows(speech, total_samples=audio.size)
+        windows = plan_windows(
+            speech, total_samples=audio.size, context_s=options.vad_window_context_s
+        )
         speech_s = sum(end - start for start, end in speech) / SAMPLE_RATE_HZ
         segments: list[Segment] = []
         dropped: list[str] = []
