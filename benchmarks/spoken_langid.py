@@ -126,6 +126,30 @@ def _first_speech_onset(samples: np.ndarray) -> int:
     return int(spans[0]["start"]) if spans else 0
 
 
+def _speech_seconds(samples: np.ndarray) -> float:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = get_speech_timestamps(samples, VadOptions(min_speech_duration_ms=150, speech_pad_ms=0))
+    return sum(int(s["end"]) - int(s["start"]) for s in spans) / SAMPLE_RATE_HZ
+
+
+def gated_first2s(entries: dict[str, Any], labels: dict[str, str], expected: tuple[str, ...],
+                  min_speech_s: float) -> dict[str, Any]:
+    """First 2 s with the queue prior, but "unknown" when they hold too little speech."""
+    answered = correct = no_speech = 0
+    for clip_id, language in labels.items():
+        speech = entries[clip_id]["first2s_speech_s"]
+        no_speech += speech == 0.0
+        if speech < min_speech_s:
+            continue
+        answered += 1
+        correct += apply_prior(_dist(entries[clip_id]["first2s"]), expected).top == language
+    return {"min_speech_s": min_speech_s, "clips": len(labels), "answered": answered,
+            "correct": correct, "no_speech": no_speech,
+            "accuracy_answered": correct / answered if answered else 0.0,
+            "accuracy_all": correct / len(labels)}
+
+
 def _save(cache: dict[str, Any], cache_file: Path) -> None:
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     cache_file.write_text(json.dumps(cache), encoding="utf-8")
@@ -158,9 +182,11 @@ def collect(
 
     for number, row in enumerate(clips, start=1):
         entry = cache.setdefault(row["id"], {})
-        if "full" in entry and (not speech_onset or "speech2s" in entry):
+        if "full" in entry and "first2s_speech_s" in entry and (not speech_onset or "speech2s" in entry):
             continue
         samples = load(row)
+        if "first2s_speech_s" not in entry:
+            entry["first2s_speech_s"] = round(_speech_seconds(samples[: 2 * SAMPLE_RATE_HZ]), 3)
         started = time.perf_counter()
         if "full" not in entry:
             entry["full"] = detect(samples)
@@ -203,9 +229,36 @@ def collect(
     return cache
 
 
-def _hysteresis_factory() -> tuple[str, Any]:
-    """The hysteresis rule the flip test uses."""
-    return "local minimal rule (benchmarks/spoken_langid.py LocalHysteresis)", LocalHysteresis
+class ProjectState:
+    """Adapter: the project's :class:`SpeakerLanguageState`, fed a piece as ``asr`` evidence
+    of its duration, with the thresholds of ``LanguageIdSettings`` (``overrides`` change
+    some, e.g. ``min_speech_s``)."""
+
+    def __init__(self, **overrides: float) -> None:
+        from langassist.config import LanguageIdSettings
+        from langassist.langid.speaker_state import SpeakerLanguages
+
+        settings = LanguageIdSettings()
+        values = {name: getattr(settings, name) for name in (
+            "confidence_floor", "switch_probability", "switch_min_speech_s",
+            "switch_min_utterances", "min_speech_s")}
+        values.update(overrides)
+        self._state = SpeakerLanguages(**values).state("customer")  # type: ignore[arg-type]
+
+    def observe(self, distribution: LanguageDistribution, duration_s: float) -> str | None:
+        from langassist.langid.speaker_state import LanguageObservation
+
+        return self._state.observe(LanguageObservation(distribution, duration_s)).language
+
+
+def _rules(min_speech_s: float) -> dict[str, Any]:
+    """The hysteresis rules the flip test compares."""
+    return {
+        "SpeakerLanguageState (project defaults)": ProjectState,
+        f"SpeakerLanguageState (min_speech_s={min_speech_s:g})":
+            lambda: ProjectState(min_speech_s=min_speech_s),
+        "LocalHysteresis (minimal rule, no speech gate)": LocalHysteresis,
+    }
 
 
 def run_stream(
@@ -261,6 +314,10 @@ def main() -> None:
                         help="also cut the native English clips into pieces")
     parser.add_argument("--speech-onset", action="store_true",
                         help="also measure the first 2 s after the VAD's first speech onset")
+    parser.add_argument("--gate-speech-s", type=float, default=0.5,
+                        help="speech the first 2 s must hold for a gated answer")
+    parser.add_argument("--short-min-speech-s", type=float, default=1.0,
+                        help="min_speech_s of the second project-state variant in the flip test")
     parser.add_argument("--output", type=Path, default=RESULT)
     args = parser.parse_args()
     if not args.piece_s < 2.0:
@@ -299,37 +356,38 @@ def main() -> None:
                 "native_english": top1(entries, labels_en, key, context),
             }
 
-    rule_name, factory = _hysteresis_factory()
     piece_key = f"piece{args.piece_s:g}"
     flips: dict[str, Any] = {}
     all_labels = {cid: lang for cid, lang in {**labels, **labels_en}.items() if piece_key in entries[cid]}
-    for context in (None, expected):
-        per_clip = {cid: run_stream(entries[cid][piece_key], context, factory) for cid in all_labels}
-        streams = {}
-        for language in sorted(set(all_labels.values())):
-            pieces = [p for cid, lang in all_labels.items() if lang == language
-                      for p in entries[cid][piece_key]]
-            streams[language] = run_stream(pieces, context, factory)
-        raw_changes = 0
-        for cid in all_labels:
-            tops = [_dist(p["language"]) for p in entries[cid][piece_key]]
-            if context:
-                tops = [apply_prior(d, context) for d in tops]
-            names = [d.top for d in tops]
-            raw_changes += sum(1 for a, b in zip(names, names[1:], strict=False) if a != b)
-        flips["queue prior" if context else "Whisper alone"] = {
-            "clips": len(per_clip),
-            "pieces": sum(len(entries[cid][piece_key]) for cid in per_clip),
-            "clips_with_flips": sum(1 for r in per_clip.values() if r["flips"]),
-            "total_flips": sum(r["flips"] for r in per_clip.values()),
-            "raw_top1_changes_without_hysteresis": raw_changes,
-            "settled_correct": sum(1 for cid, r in per_clip.items() if r["final"] == all_labels[cid]),
-            "settled_wrong": sum(1 for cid, r in per_clip.items()
-                                 if r["final"] is not None and r["final"] != all_labels[cid]),
-            "never_settled": sum(1 for r in per_clip.values() if r["final"] is None),
-            "language_streams": streams,
-            "per_clip": per_clip,
-        }
+    rules = _rules(args.short_min_speech_s)
+    for rule_name, factory in rules.items():
+        for context in (None, expected):
+            per_clip = {cid: run_stream(entries[cid][piece_key], context, factory) for cid in all_labels}
+            streams = {}
+            for language in sorted(set(all_labels.values())):
+                pieces = [p for cid, lang in all_labels.items() if lang == language
+                          for p in entries[cid][piece_key]]
+                streams[language] = run_stream(pieces, context, factory)
+            raw_changes = 0
+            for cid in all_labels:
+                tops = [_dist(p["language"]) for p in entries[cid][piece_key]]
+                if context:
+                    tops = [apply_prior(d, context) for d in tops]
+                names = [d.top for d in tops]
+                raw_changes += sum(1 for a, b in zip(names, names[1:], strict=False) if a != b)
+            flips[f"{rule_name} | {'queue prior' if context else 'Whisper alone'}"] = {
+                "clips": len(per_clip),
+                "pieces": sum(len(entries[cid][piece_key]) for cid in per_clip),
+                "clips_with_flips": sum(1 for r in per_clip.values() if r["flips"]),
+                "total_flips": sum(r["flips"] for r in per_clip.values()),
+                "raw_top1_changes_without_hysteresis": raw_changes,
+                "settled_correct": sum(1 for cid, r in per_clip.items() if r["final"] == all_labels[cid]),
+                "settled_wrong": sum(1 for cid, r in per_clip.items()
+                                     if r["final"] is not None and r["final"] != all_labels[cid]),
+                "never_settled": sum(1 for r in per_clip.values() if r["final"] is None),
+                "language_streams": streams,
+                "per_clip": per_clip,
+            }
 
     result = {
         "benchmark": "spoken_langid",
@@ -338,12 +396,13 @@ def main() -> None:
         "data": {"multilingual": str(folder), "native_english": str(native)},
         "queue_languages": list(expected),
         "context": "queue prior: 98% of mass evenly over queue languages, 2% over the rest",
-        "hysteresis": rule_name,
+        "hysteresis_rules": list(rules),
         "piece_s": args.piece_s,
         "piece_clips": args.piece_clips,
         "native_pieces": args.native_pieces,
         "accuracy": accuracy,
         "flips": flips,
+        "first2s_vad_gated": gated_first2s(entries, labels, expected, args.gate_speech_s),
         "peer": {"whisper_base_full": 1.0, "whisper_base_first2s": 0.395,
                  "source": "research/baselines.md 1c"},
         "collect_s": round(elapsed, 1),
@@ -374,14 +433,22 @@ def print_tables(result: dict[str, Any]) -> None:
               f"| {e['accuracy']:.1%} ({e['correct']}/{e['clips']}) |")
     print(f"\nPeer (Whisper base alone, baselines.md 1c): full 100 %, first 2 s 39.5 %. "
           f"Queue languages: {', '.join(result['queue_languages'])}.")
-    print(f"\n### Flips within a speaker ({result['piece_s']:g}-s pieces, {result['hysteresis']})\n")
-    print("| context | clips | pieces | clips with a flip | flips | raw top-1 changes (no hysteresis) "
+    gated = result.get("first2s_vad_gated")
+    if gated:
+        print(f"\nFirst 2 s of clip, answering only when the VAD finds >= {gated['min_speech_s']:g} s of "
+              f"speech in them (else unknown): {gated['answered']}/{gated['clips']} answered, "
+              f"{gated['correct']} right ({gated['accuracy_answered']:.1%} of answered, "
+              f"{gated['accuracy_all']:.1%} of all); {gated['no_speech']} clips have no speech at all "
+              "in their first 2 s.")
+    print(f"\n### Flips within a speaker ({result['piece_s']:g}-s pieces)\n")
+    print("| rule | context | clips | pieces | clips with a flip | flips | raw top-1 changes (no hysteresis) "
           "| settled right | settled wrong | never settled | language streams with a flip |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for context, values in result["flips"].items():
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, values in result["flips"].items():
+        rule, context = label.split(" | ")
         streams = values["language_streams"]
         flipped = sum(1 for s in streams.values() if s["flips"])
-        print(f"| {context} | {values['clips']} | {values['pieces']} | {values['clips_with_flips']} "
+        print(f"| {rule} | {context} | {values['clips']} | {values['pieces']} | {values['clips_with_flips']} "
               f"| {values['total_flips']} | {values['raw_top1_changes_without_hysteresis']} "
               f"| {values['settled_correct']} | {values['settled_wrong']} | {values['never_settled']} "
               f"| {flipped}/{len(streams)} |")
