@@ -77,6 +77,7 @@ class EventQueue:
         self._latest: dict[tuple[str, ...], list[Any]] = {}
         self._live = 0
         self._ready = asyncio.Event()
+        self.overflow = asyncio.Event()
         self.overflowed = False
         self.coalesced = 0
         self.dropped = 0
@@ -110,6 +111,7 @@ class EventQueue:
                 self.metrics.partials_dropped.inc()
                 return
             self.overflowed = True
+            self.overflow.set()
             self._ready.set()
             return
         slot = [message, key]

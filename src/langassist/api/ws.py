@@ -369,10 +369,17 @@ async def events_loop(ws: WebSocket, call_id: str) -> None:
         finally:
             group.cancel_scope.cancel()
 
+    async def alarm(group: anyio.abc.TaskGroup) -> None:
+        nonlocal reason
+        await queue.overflow.wait()  # also while a send is stuck
+        reason = "queue"
+        group.cancel_scope.cancel()
+
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(pump, group)
             group.start_soon(watch, group)
+            group.start_soon(alarm, group)
     finally:
         call.unsubscribe(queue)
         state.metrics.event_sockets.dec()
