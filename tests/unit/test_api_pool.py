@@ -272,6 +272,9 @@ def test_stalled_sidebar_gets_partials_coalesced_and_every_final() -> None:
     fast, slow, state = asyncio.run(scenario())
     finals = [m for m in fast if m["type"] == "TranscriptFinal"]
     assert len(finals) >= 3
+    assert len({m["utterance_id"] for m in finals}) == len(finals)  # each final once
+    first_language = next(i for i, m in enumerate(fast) if m["type"] == "LanguageDetected")
+    assert fast[first_language - 1]["type"] == "TranscriptFinal"  # the final goes before its assessment
     state_types = ("TranscriptPartial", "BarrierUpdated")  # latest-wins state, coalesced
     assert [m for m in slow if m["type"] not in state_types] == [m for m in fast if m["type"] not in state_types]
     gauges = [[m for m in got if m["type"] == "BarrierUpdated"] for got in (fast, slow)]

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,43 +19,26 @@ import numpy as np
 import pytest
 from test_api_fakes import TOKEN, bursts
 
-from langassist.api.loadtest import StreamResult, percentile, run_streams, scrape_metrics
+from langassist.api.loadtest import (
+    StreamResult,
+    free_port,
+    percentile,
+    run_streams,
+    scrape_metrics,
+    serve_subprocess,
+)
 
 SERVER = Path(__file__).resolve().parent / "live_server_fake.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture()
 def server() -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "LANGASSIST_LIVE__MAX_CALLS": "32", "PYTHONPATH": os.pathsep.join(sys.path)}
-    process = subprocess.Popen([sys.executable, str(SERVER), str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1).read()  # noqa: S310 - loopback
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+    port = free_port()
+    env = {"LANGASSIST_LIVE__MAX_CALLS": "32", "PYTHONPATH": os.pathsep.join(sys.path)}
+    with serve_subprocess([sys.executable, str(SERVER), str(port)], port, env=env) as (url, process):
         yield url
-    finally:
-        process.terminate()
-        try:
-            output = process.communicate(timeout=10)[0].decode()
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output = process.communicate()[0].decode()
-        assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
+    output = process.output  # type: ignore[attr-defined]
+    assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
 
 
 def _soak(url: str, streams: int, duration_s: float) -> None:

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["StreamResult", "percentile", "play_stream", "run_streams", "scrape_metrics"]
+__all__ = ["StreamResult", "free_port", "percentile", "play_stream", "run_streams", "scrape_metrics", "serve_subprocess"]
 
 
 @dataclass
@@ -163,3 +168,41 @@ def scrape_metrics(base_url: str, token: str, timeout_s: float = 10.0) -> dict[s
         except ValueError:
             continue
     return values
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve_subprocess(command: Sequence[str], port: int, *, env: Mapping[str, str] | None = None,
+                     startup_timeout_s: float = 120.0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run a server command (it must listen on 127.0.0.1:``port``) until ``/health`` answers;
+    yields ``(base_url, process)`` and terminates it afterwards (its output on ``process.output``)."""
+    process = subprocess.Popen(list(command), env={**os.environ, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1).read()  # noqa: S310 - loopback
+                break
+            except OSError:
+                if process.poll() is not None:
+                    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                    raise RuntimeError(f"server exited with {process.returncode}: {output[-2000:]}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not answer /health within {startup_timeout_s} s") from None
+                time.sleep(0.2)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            raw = process.communicate(timeout=15)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raw = process.communicate()[0]
+        process.output = raw.decode(errors="replace")  # type: ignore[attr-defined]

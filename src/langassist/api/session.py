@@ -431,13 +431,17 @@ class AudioIngest:
         return resample(samples, self.sample_rate_hz, 16000)
 
     def _route(self, produced: list[Any], include_stream_end: bool = True) -> list[Any]:
+        """Finals go out as soon as they exist (before their assessment runs); returns the rest."""
         out: list[Any] = []
         for event in produced:
             if isinstance(event, AudioChunk | StreamEnded):
                 continue  # the call's own StreamEnded goes through the assessor in finish()
             if isinstance(event, TranscriptFinal):
+                out.append(event)
+                self._post(out, 0.0)  # the sidebar sees the final now; its assessment follows
+                out = []
                 started = time.perf_counter()
-                out.extend(self.call.assess([event]))  # includes the final itself first
+                out.extend(e for e in self.call.assess([event]) if e is not event)
                 self.metrics.assess_latency.observe(time.perf_counter() - started)
             else:
                 out.append(event)
