@@ -59,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
-    from langassist.api.loadtest import free_port, percentile, run_streams, scrape_metrics, serve_subprocess
+    from langassist.api.loadtest import (
+        free_port,
+        percentile,
+        run_streams,
+        scrape_metrics,
+        serve_subprocess,
+    )
     from langassist.audio import decode
     from langassist.config import load_settings
     from langassist.eval import load_speech_set
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             results, rss = play(level, f"level{level}")
             lags = [lag for result in results for lag in result.final_lags]
             word_errors = []
-            for result, (clip_id, reference, _) in zip(results, [clips[i % len(clips)] for i in range(level)],
+            for result, (_, reference, _) in zip(results, [clips[i % len(clips)] for i in range(level)],
                                                         strict=True):
                 hypothesis = " ".join(final["text"] for final in result.finals)
                 word_errors.append(wer(reference, hypothesis))

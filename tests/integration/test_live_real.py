@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from langassist.api.loadtest import free_port, percentile, run_streams, scrape_metrics, serve_subprocess
+from langassist.api.loadtest import (
+    free_port,
+    percentile,
+    run_streams,
+    scrape_metrics,
+    serve_subprocess,
+)
 from langassist.audio import decode
 from langassist.eval import load_speech_set
 from langassist.eval.wer import wer

@@ -7,7 +7,8 @@
 ``assessor_factory`` runs once at startup; ``stage_factory`` once per audio stream
 (it should share an already loaded model). All pipeline work runs on one
 :class:`~langassist.api.pool.CallScheduler` (``live.decode_workers`` threads, round robin
-across calls); beyond ``live.max_calls`` calls new ones are refused (close 1013, HTTP 503). Docs are off unless ``dev=True``;
+across calls); beyond ``live.max_calls`` calls new ones are refused (close 1013, HTTP
+503). Docs are off unless ``dev=True``;
 ``/openapi.json`` needs the token like every route except ``/health``.
 """
 
