@@ -194,6 +194,12 @@ def test_calls_beyond_max_calls_are_refused_with_1013_and_chat_with_503() -> Non
             assert 'langassist_refused_calls_total{route="twilio"} 1.0' in metrics
             assert 'langassist_refused_calls_total{route="chat"} 1.0' in metrics
             assert "langassist_active_calls 2.0" in metrics
+            for name in ("langassist_active_streams", "langassist_decode_seconds_bucket",
+                         "langassist_final_latency_seconds_bucket", "langassist_pool_wait_seconds_bucket",
+                         "langassist_pool_queued_jobs", "langassist_pending_audio_seconds",
+                         "langassist_events_queued_messages", "langassist_partials_coalesced_total",
+                         "langassist_partials_dropped_total", "process_resident_memory_bytes"):
+                assert name in metrics, name
             # A drops without "stop" (T15): its slot frees, and C gets in
         _wait(lambda: state.pool.active_calls == 0)
         with client.websocket_connect(WS + "/v1/stream", headers=AUTH) as c:
@@ -383,3 +389,34 @@ def test_final_latency_stays_flat_when_audio_arrives_faster_than_it_is_processed
     assert last <= first + 0.15, (first, last)
     assert max(lags) < 2.0, max(lags)
     assert peak <= 1.0 + 0.04  # the backlog never passed live.max_pending_audio_s (plus a frame)
+
+
+def test_idle_stream_is_closed_4408_and_finalized_while_silence_keeps_it_open() -> None:
+    """T15: nothing for ``live.idle_timeout_s`` closes the stream (its finals still come);
+    silence frames are traffic, not idleness."""
+    app = make_app(limits=LiveSettings(idle_timeout_s=0.5))
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        state = app.state.langassist
+        with client.websocket_connect(WS + "/v1/calls/I1/events", headers=AUTH) as events:
+            with client.websocket_connect(WS + "/v1/stream", headers=AUTH) as ws:
+                ws.send_json(_start("I1"))
+                for frame in _frames(bursts([0.2], 0.6, 16000)):
+                    ws.send_bytes(frame)
+                started = time.perf_counter()
+                closed = ws.receive()
+                assert closed["type"] == "websocket.close" and closed["code"] == 4408
+                assert 0.3 < time.perf_counter() - started < 2.5
+            received = []
+            while not received or received[-1]["type"] != "CallSummary":
+                received.append(events.receive_json())
+            assert [m["text"] for m in received if m["type"] == "TranscriptFinal"] == ["w2"]
+        _wait(lambda: state.pool.active_calls == 0)
+        with client.websocket_connect(WS + "/v1/stream", headers=AUTH) as ws:
+            ws.send_json(_start("I2"))
+            silence = _frames(np.zeros(3200, dtype=np.float32), frame_s=0.2)[0]
+            for _ in range(8):  # 1.6 s of wall time, three idle limits
+                ws.send_bytes(silence)
+                time.sleep(0.2)
+            ws.send_json({"type": "stop"})
+            assert ws.receive_json()["type"] == "StreamStopped"
+            assert ws.receive()["code"] == 1000
