@@ -420,3 +420,13 @@ def test_idle_stream_is_closed_4408_and_finalized_while_silence_keeps_it_open() 
             ws.send_json({"type": "stop"})
             assert ws.receive_json()["type"] == "StreamStopped"
             assert ws.receive()["code"] == 1000
+
+
+def test_live_settings_come_from_the_environment_and_are_checked() -> None:
+    from langassist.config import load_settings
+    from langassist.errors import ConfigError
+
+    settings = load_settings("live", environ={"LANGASSIST_LIVE__MAX_CALLS": "3"})
+    assert settings.live.max_calls == 3 and settings.live.idle_timeout_s == LiveSettings().idle_timeout_s
+    with pytest.raises(ConfigError, match="live.max_calls"):
+        load_settings(environ={"LANGASSIST_LIVE__MAX_CALLS": "0"})
