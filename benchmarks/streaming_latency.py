@@ -130,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     from langassist.core.audio_replay import replay_audio_paced
     from langassist.eval import load_speech_set, score_clip, score_corpus
     from langassist.stages.asr import transcribe_track
-    from langassist.stages.streaming_asr import StreamingAsrStage, create_vad, streaming_transcribers
+    from langassist.stages.streaming_asr import (
+        StreamingAsrStage,
+        create_vad,
+        streaming_transcribers,
+    )
 
     overrides: dict[str, Any] = {"asr.model": args.model, "asr.cpu_threads": args.threads}
     for item in args.set_option:
@@ -160,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     stage_final_latency: list[float] = []
     offline_scores = []
+    offline_rows: list[dict[str, Any]] = []
     offline_compute = audio_total = 0.0
     spans_total = 0
     for item, samples in clips:
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         offline_wall = time.perf_counter() - started
         offline_text = " ".join(u.text for u in result.utterances)
         offline_scores.append(score_clip(item.reference, offline_text, language="en", id=item.id))
+        offline_rows.append({"id": item.id, "wer": offline_scores[-1].wer, "text": offline_text,
+                             "compute_s": round(offline_wall, 3)})
         offline_compute += offline_wall
         audio_total += samples.size / 16000
         for name in systems:
@@ -244,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "reference_spans": spans_total,
         "offline": {"compute_s": round(offline_compute, 3), "wer": offline_corpus.wer},
         "summary": summaries,
-        "per_clip": {name: per[name]["rows"] for name in systems},
+        "per_clip": {"offline": offline_rows, **{name: per[name]["rows"] for name in systems}},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2), encoding="utf-8")

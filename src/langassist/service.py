@@ -113,7 +113,11 @@ def create_streaming_stage(settings: Settings, transcriber: Transcriber | None =
     temperature fallback, the encoder fitted to the buffer); one stage serves every
     track of a call.
     """
-    from langassist.stages.streaming_asr import StreamingAsrStage, create_vad, streaming_transcribers
+    from langassist.stages.streaming_asr import (
+        StreamingAsrStage,
+        create_vad,
+        streaming_transcribers,
+    )
 
     transcriber = transcriber or create_transcriber(settings)
     partial, final = streaming_transcribers(transcriber, settings.streaming)

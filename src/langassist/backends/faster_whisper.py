@@ -262,10 +262,10 @@ class FasterWhisperTranscriber:
         if restrict and distribution is not None and distribution.probabilities:
             language = max(options.candidate_languages, key=distribution.probability)
         if options.encoder_pad_s is not None:
-            segments = self._decode_fitted(window, language, offset_s, prompt)
+            fitted = self._decode_fitted(window, language, offset_s, prompt)
             if distribution is not None:
-                segments = [_with_language(segment, distribution) for segment in segments]
-            return segments, []
+                fitted = [_with_language(segment, distribution) for segment in fitted]
+            return fitted, []
         started = time.perf_counter()
         try:
             generator, info = self._model.transcribe(
