@@ -281,8 +281,8 @@ class StreamingSettings:
     interval_growth: float = 0.25
     without_timestamps: bool = True
     final_decode: str = "utterance"
-    final_beam_size: int = 1
-    final_max_s: float = 6.0
+    final_beam_size: int = 5
+    final_max_s: float = 10.0
 
     def __post_init__(self) -> None:
         _check_choice("streaming.vad", self.vad, ("silero", "energy"))
