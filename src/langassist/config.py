@@ -233,7 +233,9 @@ class StreamingSettings:
         end_silence_ms: silence after the last speech frame that ends an utterance.
         speech_pad_ms: audio kept before speech start and after speech end.
         min_speech_ms: shorter speech that was never decoded is dropped as a blip.
-        first_decode_s: audio in a new utterance before its first decode (first partial).
+        first_decode_s: buffered audio (``speech_pad_ms`` of pre-roll included) before an
+            utterance's first decode (its first partial); while it shows nothing, the next
+            decode follows 0.5 s later.
         min_chunk_s: new audio needed before the next decode of the buffer.
         max_compute_share: after a decode that took ``d`` seconds, wait for at least
             ``d / max_compute_share`` seconds of new audio (skip re-decoding while behind).
@@ -242,26 +244,61 @@ class StreamingSettings:
         agreement: consecutive hypotheses that must agree before words commit.
         trim_s: past this much buffered audio, a committed sentence end splits off a final.
         max_buffer_s: hard cap on buffered audio; reaching it finalizes the utterance.
-        prompt_chars: characters of committed text given as the decode prompt (0: none).
+        prompt_chars: characters of committed text given as the decode prompt (0: none;
+            the default, as offline: on tiny.en a prompt made short utterances repeat it).
+        encoder_pad_s: faster-whisper only: the mel of a streaming decode is padded this
+            far past the buffer (to at least ``encoder_min_s``) instead of to 30 s, so the
+            encoder cost follows the buffer length (0: Whisper's 30 s window).
+        encoder_min_s: shortest encoder input of a partial decode when ``encoder_pad_s``
+            is on (a bad partial is soon replaced).
+        final_encoder_min_s: the same for final decodes (tiny.en loops on short
+            utterances padded to less than about 8 s).
+        interval_growth: the interval between partial decodes is at least this fraction
+            of the buffered audio (long speech is re-decoded less often).
+        without_timestamps: streaming decodes sample text tokens only (word times still
+            come from the alignment); cheaper, and no half-finished segment is dropped.
+        final_decode: ``utterance``: the final is one decode of the whole utterance
+            (from the start of the buffer); ``tail``: committed words plus one decode of
+            the audio after them.
+        final_beam_size: beam size of the decode that makes a final (partials use
+            ``asr.beam_size``).
+        final_max_s: a final decode covers at most this much of the utterance's end;
+            committed words before that are kept (bounds the final's cost and latency).
     """
 
     vad: str = "silero"
     vad_threshold: float = 0.5
     energy_threshold_dbfs: float = -45.0
     end_silence_ms: int = 400
-    speech_pad_ms: int = 150
+    speech_pad_ms: int = 300
     min_speech_ms: int = 200
-    first_decode_s: float = 0.6
+    first_decode_s: float = 0.9
     min_chunk_s: float = 1.0
     max_compute_share: float = 0.6
     eager_end_ms: int = 200
     agreement: int = 2
     trim_s: float = 8.0
     max_buffer_s: float = 15.0
-    prompt_chars: int = 200
+    prompt_chars: int = 0
+    encoder_pad_s: float = 4.0
+    encoder_min_s: float = 5.0
+    final_encoder_min_s: float = 8.0
+    interval_growth: float = 0.25
+    without_timestamps: bool = True
+    final_decode: str = "utterance"
+    final_beam_size: int = 5
+    final_max_s: float = 10.0
 
     def __post_init__(self) -> None:
         _check_choice("streaming.vad", self.vad, ("silero", "energy"))
+        _check_choice("streaming.final_decode", self.final_decode, ("utterance", "tail"))
+        if self.encoder_pad_s:
+            _check_range("streaming.encoder_pad_s", self.encoder_pad_s, 1.5, 30.0)
+        _check_range("streaming.encoder_min_s", self.encoder_min_s, 1.0, 30.0)
+        _check_range("streaming.final_encoder_min_s", self.final_encoder_min_s, 1.0, 30.0)
+        _check_range("streaming.interval_growth", self.interval_growth, 0.0, 2.0)
+        _check_range("streaming.final_beam_size", self.final_beam_size, 1, 10)
+        _check_range("streaming.final_max_s", self.final_max_s, 1.0, 30.0)
         _check_range("streaming.vad_threshold", self.vad_threshold, 0.05, 1.0)
         _check_range("streaming.energy_threshold_dbfs", self.energy_threshold_dbfs, -100.0, 0.0)
         _check_range("streaming.end_silence_ms", self.end_silence_ms, 50, 5000)

@@ -109,21 +109,27 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
 def create_streaming_stage(settings: Settings, transcriber: Transcriber | None = None) -> Any:
     """The streaming ASR stage for one call, sharing ``transcriber``'s loaded model.
 
-    Decoding runs without VAD and temperature fallback (the stage endpoints speech itself
-    and bounds its own work); one stage serves every track of a call.
+    Partials and finals get their own decode options
+    (:func:`~langassist.stages.streaming_asr.streaming_transcribers`: no VAD, no
+    temperature fallback, the encoder fitted to the buffer); one stage serves every
+    track of a call.
     """
-    from langassist.stages.streaming_asr import StreamingAsrStage, create_vad
+    from langassist.stages.streaming_asr import (
+        StreamingAsrStage,
+        create_vad,
+        streaming_transcribers,
+    )
 
     transcriber = transcriber or create_transcriber(settings)
-    with_options = getattr(transcriber, "with_options", None)
-    streamer = with_options(vad_filter=False, temperatures=(0.0,)) if with_options else transcriber
+    partial, final = streaming_transcribers(transcriber, settings.streaming)
     language = settings.asr.language or (None if transcriber.multilingual else "en")
     return StreamingAsrStage(
-        streamer,
+        partial,
         vad=create_vad(settings.streaming),
         settings=settings.streaming,
         language=language,
         guards=guard_options(settings),
+        final_transcriber=final,
     )
 
 

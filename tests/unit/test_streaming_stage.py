@@ -139,7 +139,7 @@ def test_flush_without_stream_end_finalizes_too() -> None:
 def test_final_decodes_only_the_tail_after_committed_words() -> None:
     audio = bursts(talk(1.0, 8), 6.0)
     engine = BurstTranscriber()
-    settings = StreamingSettings(vad="energy", eager_end_ms=0, min_chunk_s=1.0)
+    settings = StreamingSettings(vad="energy", eager_end_ms=0, min_chunk_s=1.0, final_decode="tail")
     stage = stage_for(engine, settings)
     result = replay_audio(stage, {"agent": audio}, call_id="c", chunk_s=0.2)
     assert stage.stats.tail_decodes == 1
@@ -163,7 +163,8 @@ def test_two_tracks_are_independent() -> None:
 def test_prompt_carries_the_previous_final() -> None:
     audio = bursts(talk(1.0, 3) + talk(4.0, 3), 6.0)
     engine = BurstTranscriber()
-    replay_audio(stage_for(engine), {"agent": audio}, call_id="c", chunk_s=0.2)
+    settings = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0, prompt_chars=200)
+    replay_audio(stage_for(engine, settings), {"agent": audio}, call_id="c", chunk_s=0.2)
     assert engine.prompts[0] is None
     assert engine.prompts[-1] == "w10 w14 w18"
 

@@ -26,7 +26,7 @@ from langassist.backends.base import Segment, Transcription
 from langassist.errors import BackendError, BackendUnavailable
 from langassist.events import LanguageDistribution, Word
 
-__all__ = ["DecodeOptions", "FasterWhisperTranscriber", "plan_windows"]
+__all__ = ["DecodeOptions", "FasterWhisperTranscriber", "fitted_frames", "plan_windows", "split_at_timestamps"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ MAX_WINDOW_S = 28.0
 MAX_GAP_S = 2.0
 WHISPER_INPUT_S = 30.0
 MIN_BUDGET_S = 3.0
+MAX_TOKENS_PER_S = 8.0
+"""Fitted decodes stop after this many tokens per second of audio (plus ``MIN_TOKENS``):
+speech is 2-5 tokens a second, a repetition loop runs on to Whisper's 448."""
+MIN_TOKENS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,16 @@ class DecodeOptions:
     candidate_languages: tuple[str, ...] = ()
     """When set and no language is forced, each window is decoded in the most probable
     of these languages (the full distribution is still recorded as evidence)."""
+    encoder_pad_s: float | None = None
+    """``None``: Whisper's way, every window's mel is padded to 30 s (the encoder cost is
+    the same for 1 s of audio as for 30 s). A number: the mel is padded only this far
+    past the audio (to at least ``encoder_min_s``) and the window is decoded in one pass,
+    so the encoder works on a fraction of the frames (CTranslate2 takes shorter inputs;
+    with no padding at all Whisper loops, hence the margin). For short streaming buffers."""
+    encoder_min_s: float = 5.0
+    without_timestamps: bool = False
+    """Decode text tokens only (no segment timestamps); word timestamps still come from
+    the cross-attention alignment when ``word_timestamps`` is on. Fitted decodes only."""
 
 
 def plan_windows(
@@ -274,6 +288,11 @@ class FasterWhisperTranscriber:
             distribution = self.detect_language(window)
         if restrict and distribution is not None and distribution.probabilities:
             language = max(options.candidate_languages, key=distribution.probability)
+        if options.encoder_pad_s is not None:
+            fitted = self._decode_fitted(window, language, offset_s, prompt)
+            if distribution is not None:
+                fitted = [_with_language(segment, distribution) for segment in fitted]
+            return fitted, []
         started = time.perf_counter()
         try:
             generator, info = self._model.transcribe(
@@ -313,6 +332,122 @@ class FasterWhisperTranscriber:
             segments = [_with_language(segment, distribution) for segment in segments]
         return segments, dropped
 
+    def _decode_fitted(
+        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None
+    ) -> list[Segment]:
+        """One pass over ``window`` with the mel padded to ``fitted_frames`` (see
+        :attr:`DecodeOptions.encoder_pad_s`): encode, generate (with temperature fallback),
+        split at timestamps keeping the unfinished last segment, align words."""
+        options = self.options
+        model = self._model
+        try:
+            from faster_whisper.audio import pad_or_trim
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import TranscriptionOptions
+
+            extractor = model.feature_extractor
+            features = extractor(window)
+            content_frames = max(int(features.shape[-1]) - 1, 1)
+            frames = fitted_frames(
+                content_frames,
+                pad_s=options.encoder_pad_s or 0.0,
+                min_s=options.encoder_min_s,
+                frames_per_s=SAMPLE_RATE_HZ // extractor.hop_length,
+                max_frames=extractor.nb_max_frames,
+            )
+            content_frames = min(content_frames, frames)
+            encoder_output = model.encode(pad_or_trim(features[:, :content_frames], frames))
+            tokenizer = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en"
+            )
+            decode_options = TranscriptionOptions(
+                beam_size=options.beam_size,
+                best_of=max(1, options.beam_size),
+                patience=1.0,
+                length_penalty=1.0,
+                repetition_penalty=1.0,
+                no_repeat_ngram_size=0,
+                log_prob_threshold=options.log_prob_threshold,
+                no_speech_threshold=options.no_speech_threshold,
+                compression_ratio_threshold=options.compression_ratio_threshold,
+                condition_on_previous_text=False,
+                prompt_reset_on_temperature=0.5,
+                temperatures=list(options.temperatures),
+                initial_prompt=None,
+                prefix=None,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+                without_timestamps=options.without_timestamps,
+                max_initial_timestamp=1.0,
+                word_timestamps=options.word_timestamps,
+                prepend_punctuations="\"'“¿([{-",
+                append_punctuations="\"'.。,，!！?？:：”)]}、",
+                multilingual=False,
+                max_new_tokens=None,
+                clip_timestamps="0",
+                hallucination_silence_threshold=None,
+                hotwords=None,
+            )
+            previous = tokenizer.encode(" " + prompt.strip()) if prompt and prompt.strip() else []
+            prompt_tokens = model.get_prompt(
+                tokenizer, previous, without_timestamps=options.without_timestamps
+            )
+            duration_s = content_frames / (SAMPLE_RATE_HZ // extractor.hop_length)
+            decode_options.max_new_tokens = max(1, min(
+                int(model.max_length) - len(prompt_tokens) - 1,
+                int(MAX_TOKENS_PER_S * duration_s) + MIN_TOKENS,
+            ))
+            result, avg_logprob, temperature, compression = model.generate_with_fallback(
+                encoder_output, prompt_tokens, tokenizer, decode_options
+            )
+            if (
+                options.no_speech_threshold is not None
+                and result.no_speech_prob > options.no_speech_threshold
+                and not (options.log_prob_threshold is not None and avg_logprob > options.log_prob_threshold)
+            ):
+                return []
+            pieces = split_at_timestamps(
+                list(result.sequences_ids[0]),
+                timestamp_begin=tokenizer.timestamp_begin,
+                eot=tokenizer.eot,
+                time_precision=model.time_precision,
+                duration_s=duration_s,
+            )
+            if options.word_timestamps and pieces:
+                model.add_word_timestamps(
+                    [pieces], tokenizer, encoder_output, content_frames,
+                    decode_options.prepend_punctuations, decode_options.append_punctuations,
+                    last_speech_timestamp=0.0,
+                )
+        except Exception as exc:
+            raise BackendError(f"transcription failed (fitted encoder window): {exc}") from exc
+        segments: list[Segment] = []
+        for piece in pieces:
+            text = tokenizer.decode([t for t in piece["tokens"] if t < tokenizer.eot]).strip()
+            if not text:
+                continue
+            words = tuple(
+                Word(
+                    start_s=round(offset_s + float(w["start"]), 3),
+                    end_s=round(offset_s + float(w["end"]), 3),
+                    text=str(w["word"]).strip(),
+                    probability=float(w["probability"]),
+                )
+                for w in piece.get("words", ())
+                if str(w["word"]).strip()
+            )
+            segments.append(Segment(
+                start_s=round(offset_s + float(piece["start"]), 3),
+                end_s=round(offset_s + float(piece["end"]), 3),
+                text=text,
+                words=words,
+                avg_logprob=float(avg_logprob),
+                no_speech_prob=float(result.no_speech_prob),
+                compression_ratio=float(compression),
+                temperature=float(temperature),
+            ))
+        return segments
+
     @staticmethod
     def _convert(raw: Any, offset_s: float) -> Segment:
         words = tuple(
@@ -335,6 +470,60 @@ class FasterWhisperTranscriber:
             compression_ratio=float(raw.compression_ratio),
             temperature=float(raw.temperature) if raw.temperature is not None else None,
         )
+
+
+def fitted_frames(
+    content_frames: int,
+    *,
+    pad_s: float,
+    min_s: float,
+    frames_per_s: int = 100,
+    max_frames: int = 3000,
+) -> int:
+    """Mel frames to give the encoder for ``content_frames`` of audio: the audio plus
+    ``pad_s`` of padding, at least ``min_s``, at most ``max_frames`` (Whisper's 30 s),
+    rounded up to a whole 0.5 s (an even count: the encoder's convolution has stride 2)."""
+    step = frames_per_s // 2
+    wanted = max(content_frames + pad_s * frames_per_s, min_s * frames_per_s)
+    return int(min(max_frames, -(-int(round(wanted)) // step) * step))
+
+
+def split_at_timestamps(
+    tokens: list[int],
+    *,
+    timestamp_begin: int,
+    eot: int,
+    time_precision: float,
+    duration_s: float,
+) -> list[dict[str, Any]]:
+    """Whisper's output tokens to segments (``start``, ``end``, ``tokens``, ``seek``=0).
+
+    Pairs of timestamp tokens close a segment, as in faster-whisper; unlike a 30 s window
+    decode (which re-decodes an unfinished last segment from the next window), the text
+    after the last timestamp is kept as a segment ending at ``duration_s``: in a
+    streaming buffer that is the speech still going on.
+    """
+    segments: list[dict[str, Any]] = []
+    text: list[int] = []
+    start: float | None = None
+    last_time = 0.0
+    for token in tokens:
+        if token >= timestamp_begin:
+            time_s = (token - timestamp_begin) * time_precision
+            if text:
+                segments.append({"seek": 0, "start": start if start is not None else last_time,
+                                 "end": max(time_s, start or 0.0), "tokens": text})
+                text = []
+                start = None
+            else:
+                start = time_s
+            last_time = time_s
+        elif token < eot:
+            text.append(token)
+    if text:
+        begin = start if start is not None else last_time
+        segments.append({"seek": 0, "start": begin, "end": max(duration_s, begin), "tokens": text})
+    return segments
 
 
 def _with_language(segment: Segment, distribution: LanguageDistribution) -> Segment:

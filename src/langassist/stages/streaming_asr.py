@@ -1,7 +1,8 @@
 """Streaming ASR: audio chunks per track -> speech boundaries, partials and finals.
 
 Per track the stage keeps a bounded audio buffer, a VAD with an endpointer and a
-LocalAgreement commit policy (:mod:`langassist.streaming`); the transcriber is injected.
+LocalAgreement commit policy (:mod:`langassist.streaming`); the transcribers are
+injected (one for partials, one for finals; the same by default).
 
 * **Utterances.** Speech starts at the first VAD speech frame (``SpeechStarted``); the
   buffer keeps ``speech_pad_ms`` of audio before it. Speech ends after
@@ -10,22 +11,30 @@ LocalAgreement commit policy (:mod:`langassist.streaming`); the transcriber is i
   at most once per :meth:`feed`, when ``first_decode_s`` (first decode) or
   ``min_chunk_s`` of new audio has arrived, and never sooner than
   ``decode_s / max_compute_share`` after a decode that took ``decode_s`` (the
-  transcriber's own measure). A per-track compute bucket earns ``max_compute_share``
-  seconds of decode time per second of audio (at most ``MAX_CREDIT_S`` saved) and pays
-  each decode's ``decode_s``; while it is negative no partial decode runs, so a slow
-  engine decodes less often instead of falling behind. Each hypothesis passes the hallucination guards, then the commit policy; the
-  committed words plus the tail are a :class:`TranscriptPartial` with the utterance's id
-  and the next revision (only when the text changed).
-* **Finals.** Once ``eager_end_ms`` of silence follows speech, the buffer is decoded
-  once more, so when the end is confirmed the final is the committed words plus that
-  hypothesis's tail, with no decode. Otherwise (speech resumed and stopped between
-  decodes, or a stream closed) the final needs one short decode: the audio after the
-  last committed word only. Each utterance gets exactly one :class:`TranscriptFinal`.
+  transcriber's own measure) nor than ``interval_growth`` times the buffered audio
+  (what a decode costs): the interval grows with the measured cost and with long speech. While the
+  utterance has shown nothing, the next try comes ``RETRY_S`` later. A partial
+  decode is skipped when the VAD heard no speech since the last decode. A per-track
+  compute bucket earns ``max_compute_share`` seconds of decode time per second of audio
+  (at most ``MAX_CREDIT_S`` saved) and pays each decode's ``decode_s``; while it is
+  negative no partial decode runs, so a slow engine decodes less often instead of
+  falling behind. Each hypothesis passes the hallucination guards, then the commit
+  policy; the committed words plus the tail are a :class:`TranscriptPartial` with the
+  utterance's id and the next revision (only when the text changed).
+* **Finals.** Once ``eager_end_ms`` of silence follows speech, the final decode runs
+  (not throttled by the bucket: finals are what the sidebar waits for): with
+  ``final_decode = "utterance"`` one decode of the whole utterance by the final
+  transcriber, with ``"tail"`` a decode of the audio after the last committed word. Its
+  words also go to the policy and a partial, so if the end is confirmed with no new
+  speech, the final comes out with no decode at all. Otherwise (speech resumed and
+  stopped between feeds, a stream closed, a cut) the final decode runs then. Each
+  utterance gets exactly one :class:`TranscriptFinal`.
 * **Bounds.** Past ``trim_s`` of buffered audio, committed words up to the last
   committed sentence end become a final of their own and the buffer is trimmed there
   (the rest continues under a new utterance id). If the buffer would pass
   ``max_buffer_s``, the utterance is finalized as it stands. The buffer never holds
-  more than ``max_buffer_s``.
+  more than ``max_buffer_s``. Per feed there is at most one partial or early final
+  decode, plus a final decode when speech ends in that feed.
 * **Time.** Every time is absolute (seconds from the call start), counted from the
   samples received per track; a gap in chunk times is filled with silence (up to 1 s)
   or ends the utterance and moves the track clock.
@@ -34,6 +43,8 @@ LocalAgreement commit policy (:mod:`langassist.streaming`); the transcriber is i
 
 The stage reads no clock. Its cadence depends on the engine only through the
 ``decode_s`` the transcriber reports; with fakes everything is deterministic.
+:func:`streaming_transcribers` derives the partial and final transcribers from an
+offline one (shared model, streaming decode options).
 """
 
 from __future__ import annotations
@@ -71,7 +82,7 @@ from langassist.streaming import (
     join_words,
 )
 
-__all__ = ["StreamingAsrStage", "StreamingStats", "create_vad"]
+__all__ = ["StreamingAsrStage", "StreamingStats", "create_vad", "streaming_transcribers"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +92,10 @@ MAX_GAP_FILL_S = 1.0
 PIECE_S = 0.1
 """Audio is taken in pieces of at most this length, so boundaries land where they are."""
 PROMPT_HISTORY_WORDS = 60
+RETRY_S = 0.5
+"""While an utterance has shown nothing, the next partial decode comes this soon."""
 MAX_CREDIT_S = 2.0
 """Most decode time a quiet track can save up for later (the compute bucket's depth)."""
-COVER_MARGIN_S = 0.1
-"""A hypothesis covers the end of speech only if its audio went this far past it, so its
-last word was heard out (a word cut off by the buffer end is a guess)."""
 
 
 def create_vad(settings: StreamingSettings) -> Callable[[], VoiceActivityDetector]:
@@ -101,12 +111,43 @@ def create_vad(settings: StreamingSettings) -> Callable[[], VoiceActivityDetecto
     return SileroVad
 
 
+def streaming_transcribers(
+    transcriber: Transcriber, settings: StreamingSettings, *, beam_size: int | None = None
+) -> tuple[Transcriber, Transcriber]:
+    """The partial and final transcribers for streaming, sharing ``transcriber``'s model.
+
+    Both run without the engine's VAD (the stage endpoints speech itself); on
+    faster-whisper they also take ``encoder_pad_s``/``encoder_min_s``/
+    ``without_timestamps``. Partials decode at temperature 0 only (bounded work, and a
+    bad partial is soon replaced); the final keeps the engine's temperature fallback
+    (a repetition loop or a low log-probability is decoded again, as offline) and
+    decodes at ``final_beam_size``. An engine without ``with_options`` is used as it
+    is for both.
+    """
+    with_options = getattr(transcriber, "with_options", None)
+    if with_options is None:
+        return transcriber, transcriber
+    changes: dict[str, Any] = {
+        "vad_filter": False,
+        "encoder_pad_s": settings.encoder_pad_s or None,
+        "encoder_min_s": settings.encoder_min_s,
+        "without_timestamps": settings.without_timestamps,
+    }
+    partial = with_options(**changes, temperatures=(0.0,), **({"beam_size": beam_size} if beam_size else {}))
+    final = with_options(**{**changes, "encoder_min_s": settings.final_encoder_min_s},
+                         beam_size=settings.final_beam_size)
+    return partial, final
+
+
 @dataclass(slots=True)
 class StreamingStats:
     """Counters over every track, for benchmarks and tests (not events)."""
 
     decodes: int = 0
     tail_decodes: int = 0
+    """Final decodes run when the end was confirmed (no early final decode covered it)."""
+    early_final_decodes: int = 0
+    skipped_no_speech: int = 0
     decode_s: float = 0.0
     decoded_audio_s: float = 0.0
     audio_s: float = 0.0
@@ -135,6 +176,8 @@ class _Track:
     decodes: int = 0
     last_decode_end_s: float | None = None
     last_decode_cost_s: float = 0.0
+    early_final: tuple[float, tuple[Word, ...]] | None = None
+    """(speech end it covered, words) of the final decode run after ``eager_end_ms``."""
     credit_s: float = 0.0
     last_text: str = ""
     history: tuple[Word, ...] = ()
@@ -150,8 +193,10 @@ class StreamingAsrStage:
     """:class:`~langassist.core.stage.Stage` for live transcription of every track.
 
     Args:
-        transcriber: the engine (its ``transcribe`` gets the buffer, ``offset_s`` and, if
-            it takes one, a ``prompt``).
+        transcriber: the engine for partials (its ``transcribe`` gets the buffer,
+            ``offset_s`` and, if it takes one, a ``prompt``).
+        final_transcriber: the engine for finals (default: ``transcriber``); see
+            :func:`streaming_transcribers`.
         vad: makes one VAD per track (see :func:`create_vad`).
         settings: cadence, endpointing and bounds.
         language: forced language for the transcriber (``None``: the engine decides).
@@ -169,14 +214,17 @@ class StreamingAsrStage:
         settings: StreamingSettings | None = None,
         language: str | None = None,
         guards: GuardOptions | None = None,
+        final_transcriber: Transcriber | None = None,
     ) -> None:
         self.transcriber = transcriber
+        self.final_transcriber = final_transcriber or transcriber
         self.settings = settings or StreamingSettings()
         self.language = language
         self.guards = guards
         self._make_vad = vad
         self._tracks: dict[tuple[str, str], _Track] = {}
         self._takes_prompt = _takes_prompt(transcriber)
+        self._final_takes_prompt = _takes_prompt(self.final_transcriber)
         self.stats = StreamingStats()
         s = self.settings
         self._pad_s = s.speech_pad_ms / 1000.0
@@ -217,8 +265,12 @@ class StreamingAsrStage:
         piece = int(PIECE_S * SAMPLE_RATE_HZ)
         for first in range(0, samples.size, piece):
             out.extend(self._take_piece(state, samples[first:first + piece]))
-        if state.utterance_open and self._decode_due(state):
-            out.extend(self._decode_partial(state))
+        if state.utterance_open:
+            due = self._decode_due(state)
+            if due == "final":
+                out.extend(self._decode_early_final(state))
+            elif due == "partial":
+                out.extend(self._decode_partial(state))
         return out
 
     def flush(self) -> list[Any]:
@@ -286,6 +338,7 @@ class StreamingAsrStage:
         state.revision = 0
         state.decodes = 0
         state.last_decode_end_s = None
+        state.early_final = None
         state.last_text = ""
         state.policy.reset()
         state.utterance_open = True
@@ -293,37 +346,57 @@ class StreamingAsrStage:
 
     # -- decoding ------------------------------------------------------------------------
 
-    def _decode_due(self, state: _Track) -> bool:
+    def _decode_due(self, state: _Track) -> str | None:
+        """``"final"`` (early final decode), ``"partial"`` or ``None`` for this feed."""
         s = self.settings
-        if state.credit_s < 0:
-            return False  # behind: decode time so far exceeds the share of audio time
-        buffer = state.buffer
-        since = buffer.end_s - (state.last_decode_end_s if state.last_decode_end_s is not None else buffer.start_s)
         endpointer = state.endpointer
         last_speech = endpointer.last_speech_end_s
         if (
             s.eager_end_ms
             and last_speech is not None
             and endpointer.silence_s >= s.eager_end_ms / 1000.0
-            and (state.last_decode_end_s is None or state.last_decode_end_s < last_speech + COVER_MARGIN_S)
+            and (state.early_final is None or state.early_final[0] < last_speech - 1e-9)
         ):
-            return True
+            return "final"
+        if state.credit_s < 0:
+            return None  # behind: decode time so far exceeds the share of audio time
+        buffer = state.buffer
+        since = buffer.end_s - (state.last_decode_end_s if state.last_decode_end_s is not None else buffer.start_s)
         if state.decodes == 0:
-            return since >= s.first_decode_s - 1e-9
-        interval = max(s.min_chunk_s, state.last_decode_cost_s / s.max_compute_share)
-        return since >= interval - 1e-9
+            due = since >= s.first_decode_s - 1e-9
+        elif state.revision == 0:  # decoded, but nothing to show yet: try again soon
+            due = since >= max(RETRY_S, state.last_decode_cost_s / s.max_compute_share) - 1e-9
+        else:
+            interval = max(s.min_chunk_s, state.last_decode_cost_s / s.max_compute_share,
+                           s.interval_growth * buffer.duration_s)
+            due = since >= interval - 1e-9
+        if due and state.last_decode_end_s is not None and (
+            last_speech is None or last_speech <= state.last_decode_end_s
+        ):
+            self.stats.skipped_no_speech += 1  # nothing heard since the last decode
+            return None
+        return "partial" if due else None
 
-    def _decode(self, state: _Track, start_s: float, end_s: float, prompt_words: tuple[Word, ...]) -> tuple[Word, ...]:
+    def _decode(
+        self,
+        state: _Track,
+        start_s: float,
+        end_s: float,
+        prompt_words: tuple[Word, ...],
+        *,
+        final: bool = False,
+    ) -> tuple[Word, ...]:
         audio = state.buffer.samples(start_s, end_s)
         if audio.size == 0:
             return ()
         start_s = max(start_s, state.buffer.start_s)
         kwargs: dict[str, Any] = {"language": self.language, "offset_s": start_s}
-        if self._takes_prompt:
+        if self._final_takes_prompt if final else self._takes_prompt:
             prompt = build_prompt(prompt_words, max_chars=self.settings.prompt_chars)
             if prompt:
                 kwargs["prompt"] = prompt
-        result = self.transcriber.transcribe(audio, **kwargs)
+        engine = self.final_transcriber if final else self.transcriber
+        result = engine.transcribe(audio, **kwargs)
         self.stats.decodes += 1
         self.stats.decode_s += result.decode_s
         self.stats.decoded_audio_s += audio.size / SAMPLE_RATE_HZ
@@ -355,6 +428,43 @@ class StreamingAsrStage:
         out = self._partial(state)
         out.extend(self._maybe_split(state))
         return out
+
+    def _decode_early_final(self, state: _Track) -> list[Any]:
+        """``eager_end_ms`` of silence: run the final decode now, show it as a partial."""
+        last_speech = state.endpointer.last_speech_end_s
+        assert last_speech is not None  # _decode_due checked
+        audio_end_s = min(last_speech + self._pad_s, state.buffer.end_s)
+        words = self._final_words(state, audio_end_s)
+        self.stats.early_final_decodes += 1
+        state.early_final = (last_speech, words)
+        state.last_decode_end_s = state.buffer.end_s
+        state.policy.insert(words)
+        out = self._partial(state)
+        out.extend(self._maybe_split(state))
+        return out
+
+    def _final_words(self, state: _Track, audio_end_s: float) -> tuple[Word, ...]:
+        """One final decode; the utterance's words (since the buffer start) it gives:
+        the whole buffer decoded, or the committed words plus a decode of the rest."""
+        buffer = state.buffer
+        policy = state.policy
+        committed = policy.committed
+        if self.settings.final_decode == "utterance":
+            # a long utterance keeps its committed words up to final_max_s before the
+            # end; the decode covers the rest (bounded cost, seconds of context)
+            kept = tuple(w for w in committed if w.end_s <= audio_end_s - self.settings.final_max_s)
+            start_s = kept[-1].end_s if kept else buffer.start_s
+            decoded = self._decode(state, start_s, audio_end_s, state.history + kept, final=True)
+            if not kept:
+                return decoded
+            return kept + align_hypothesis(decoded, kept)
+        tail_start = policy.committed_end_s if policy.committed_end_s is not None else buffer.start_s
+        tail_start = max(tail_start, buffer.start_s)
+        tail = policy.tail
+        if audio_end_s - tail_start >= 0.05:
+            hypothesis = self._decode(state, tail_start, audio_end_s, state.history + committed, final=True)
+            tail = align_hypothesis(hypothesis, committed, committed_end_s=policy.committed_end_s) or tail
+        return committed + tail
 
     def _partial(self, state: _Track) -> list[Any]:
         words = state.policy.committed + state.policy.tail
@@ -396,26 +506,18 @@ class StreamingAsrStage:
         return out
 
     def _finalize(self, state: _Track, speech_end_s: float, audio_end_s: float) -> list[Any]:
-        """Committed words plus the tail: the last hypothesis's if it saw all the speech,
-        else one decode of the audio after the last committed word."""
+        """The early final decode's words if it heard this end of speech, else one final
+        decode now (``final_decode``: the utterance, or committed words plus the tail)."""
         policy = state.policy
-        committed = policy.committed
-        tail = policy.tail
-        covered = (
-            state.last_decode_end_s is not None
-            and state.last_decode_end_s >= speech_end_s + COVER_MARGIN_S
-        )
-        if not covered:
-            tail_start = policy.committed_end_s if policy.committed_end_s is not None else state.buffer.start_s
-            tail_start = max(tail_start, state.buffer.start_s)
-            if audio_end_s - tail_start >= 0.05:
-                hypothesis = self._decode(state, tail_start, audio_end_s, state.history + committed)
-                self.stats.tail_decodes += 1
-                fresh = align_hypothesis(hypothesis, committed, committed_end_s=policy.committed_end_s)
-                if fresh:
-                    tail = fresh
-        words = tuple(w for w in committed + tail if w.start_s < audio_end_s)
+        early = state.early_final
+        if early is not None and early[0] >= speech_end_s - 1e-9:
+            words = early[1]
+        else:
+            words = self._final_words(state, audio_end_s)
+            self.stats.tail_decodes += 1
+        words = tuple(w for w in words if w.start_s < audio_end_s)
         state.utterance_open = False
+        state.early_final = None
         policy.reset()
         return self._emit_final(state, words)
 
@@ -465,6 +567,7 @@ class StreamingAsrStage:
             return []
         count = sum(1 for w in committed if w.end_s <= cut_s)
         words = state.policy.take(count)
+        state.early_final = None  # it covered audio now split off
         out = self._emit_final(state, words)
         self.stats.splits += 1
         buffer.trim_to(cut_s)
