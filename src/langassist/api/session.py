@@ -58,8 +58,8 @@ class CallSession:
         summary["type"] = "BarrierUpdated"
         return summary
 
-    def finish(self, tracks: list[str], end_s: float) -> list[Any]:
-        ends = [StreamEnded(self.call_id, track, end_s) for track in tracks]
+    def finish(self, tracks: list[str], end_s: float, aborted: bool = False) -> list[Any]:
+        ends = [StreamEnded(self.call_id, track, end_s, aborted) for track in tracks]
         with self.lock:
             out: list[Any] = []
             for event in ends:
@@ -170,7 +170,7 @@ class AudioIngest:
             produced.extend(self.pipeline.flush())
         out = self._route(produced, include_stream_end=False)
         end_s = max(self.clock.values(), default=0.0)
-        return out + self.call.finish(self.tracks, end_s)
+        return out + self.call.finish(self.tracks, end_s, aborted)
 
     def _route(self, produced: list[Any], include_stream_end: bool = True) -> list[Any]:
         out: list[Any] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import dataclasses
 import json
 import logging
 import re
@@ -20,8 +21,9 @@ from typing import Any
 import anyio
 import numpy as np
 from pydantic import ValidationError
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from langassist.api.reorder import ChunkReorder, ReorderCounts
 from langassist.api.schemas import WIRE_SCHEMA, StreamStart
 from langassist.api.security import CLOSE_UNAUTHORIZED, token_matches
 from langassist.api.session import AudioIngest
@@ -38,6 +40,8 @@ CLOSE_TOO_BIG = 1009
 CLOSE_IDLE = 4408
 TWILIO_TRACKS = {"inbound": "customer", "outbound": "agent", "inbound_track": "customer", "outbound_track": "agent"}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
+Media = tuple[str, np.ndarray, "float | None", int]
+"""A decoded Twilio media message: track, float32 samples at 8 kHz, timestamp (s), bytes."""
 
 
 class _Closed(Exception):
@@ -64,7 +68,7 @@ async def _close(ws: WebSocket, code: int) -> None:
     if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
         try:
             await ws.close(code)
-        except RuntimeError:  # already closing
+        except (RuntimeError, WebSocketDisconnect):  # already closing, or the peer is gone
             pass
 
 
@@ -131,8 +135,11 @@ async def native_stream_loop(ws: WebSocket) -> None:
             call.publish(events)
             state.metrics.active_streams.dec()
     if stopped:
-        await ws.send_json({"schema": WIRE_SCHEMA, "type": "StreamStopped", "call_id": start.call_id,
-                            "received_bytes": dict(ingest.received_bytes)})
+        try:
+            await ws.send_json({"schema": WIRE_SCHEMA, "type": "StreamStopped", "call_id": start.call_id,
+                                "received_bytes": dict(ingest.received_bytes)})
+        except (RuntimeError, WebSocketDisconnect):
+            return  # the client left right after its stop: nothing to acknowledge
         await _close(ws, CLOSE_NORMAL)
 
 
@@ -153,7 +160,7 @@ class TwilioSession:
         self.state = state
         self.authenticated = authenticated
         self.ingest: AudioIngest | None = None
-        self.seen_chunks: set[tuple[str, int]] = set()
+        self.order: dict[str, ChunkReorder[Media]] = {}
         self.dropped: dict[str, int] = {}
 
     def drop(self, reason: str) -> None:
@@ -189,37 +196,54 @@ class TwilioSession:
         self.state.metrics.active_streams.inc()
         return None
 
-    def media(self, data: dict[str, Any]) -> tuple[str, np.ndarray, float | None, int] | None:
+    def media(self, data: dict[str, Any]) -> list[Media]:
+        """Decode one ``media`` message; returns the media now due on its track, in
+        ``chunk`` order (duplicates, late and lost chunks counted; see ``reorder``)."""
         if self.ingest is None:
             self.drop("media_before_start")
-            return None
+            return []
         media = data.get("media")
         if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
             self.drop("bad_media")
-            return None
+            return []
         track = TWILIO_TRACKS.get(media.get("track", "inbound")) if isinstance(media.get("track", "inbound"), str) else None
         if track is None:
             self.drop("bad_track")
-            return None
-        chunk = _as_int(media.get("chunk"))
-        if chunk is not None:
-            key = (track, chunk)
-            if key in self.seen_chunks:
-                self.drop("duplicate")
-                return None
-            self.seen_chunks.add(key)
+            return []
         from langassist.g711 import mulaw_from_base64
 
         try:
             samples = mulaw_from_base64(media["payload"])
         except (ValueError, binascii.Error):
             self.drop("bad_payload")
-            return None
+            return []
         if samples.size > 8000 * self.state.limits.max_audio_frame_s:
             self.drop("oversize_media")
-            return None
+            return []
         timestamp = _as_int(media.get("timestamp"))
-        return track, samples, (timestamp / 1000.0 if timestamp is not None else None), int(samples.size)
+        item: Media = (track, samples, (timestamp / 1000.0 if timestamp is not None else None), int(samples.size))
+        chunk = _as_int(media.get("chunk"))
+        if chunk is None:
+            return [item]
+        order = self.order.setdefault(track, ChunkReorder())
+        before = dataclasses.replace(order.counts)
+        due = order.push(chunk, item)
+        self._count(before, order.counts)
+        return due
+
+    def drain(self) -> list[Media]:
+        """Media still held for reordering (end of stream), track by track."""
+        out: list[Media] = []
+        for order in self.order.values():
+            before = dataclasses.replace(order.counts)
+            out.extend(order.drain())
+            self._count(before, order.counts)
+        return out
+
+    def _count(self, before: ReorderCounts, after: ReorderCounts) -> None:
+        for reason in ("duplicate", "late", "gap"):
+            for _ in range(getattr(after, reason) - getattr(before, reason)):
+                self.drop(reason)
 
 
 async def twilio_loop(ws: WebSocket) -> None:
@@ -253,8 +277,8 @@ async def twilio_loop(ws: WebSocket) -> None:
                     await _close(ws, CLOSE_UNAUTHORIZED)
                     break
             elif event == "media":
-                decoded = session.media(data)
-                if decoded is not None and session.ingest is not None:
+                for decoded in session.media(data):
+                    assert session.ingest is not None
                     with state.metrics.ingest_latency.time():
                         events = await _run(session.ingest.feed, *decoded)
                     session.ingest.call.publish(events)
@@ -266,6 +290,8 @@ async def twilio_loop(ws: WebSocket) -> None:
     finally:
         if session.ingest is not None:
             with anyio.CancelScope(shield=True):  # a dropped socket still gets its finals
+                for decoded in session.drain():
+                    session.ingest.call.publish(await _run(session.ingest.feed, *decoded))
                 events = await _run(session.ingest.finish, aborted=not stopped)
                 session.ingest.call.publish(events)
                 state.metrics.active_streams.dec()

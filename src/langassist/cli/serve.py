@@ -63,14 +63,16 @@ def serve_command(
             token=token,
             assessor_factory=lambda: service.create_assessor(settings),
             stage_factory=lambda: service.create_streaming_stage(settings, transcriber),
+            translator_factory=lambda: service.create_translation_router(settings),
             dev=dev,
         )
     except LangassistError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(1) from None
     install_log_redaction()
-    logging.getLogger("uvicorn.access").disabled = True  # URLs may carry ?t=<token>
+    logging.getLogger("uvicorn.access").disabled = True  # no URLs in logs
     typer.echo(f"token: {token}")
-    typer.echo(f"sidebar: http://{host}:{port}/sidebar?t={token}&call=<call_id>")
+    typer.echo(f"sidebar: http://{host}:{port}/sidebar  (paste the token once; it is kept in an "
+               "HttpOnly cookie, never in a URL)")
     uvicorn.run(app, host=host, port=port, ws_max_size=64 * 1024 + 1024, access_log=False,
                 log_level="info", proxy_headers=False, server_header=False)
