@@ -41,7 +41,7 @@ from langassist.api.schemas import (
     TwilioMessage,
     WireEvent,
 )
-from langassist.api.security import COOKIE_NAME, LOGIN_PATH, SecurityMiddleware, token_matches
+from langassist.api.security import COOKIE_NAME, LOGIN_PATH, OPEN_PATHS, SecurityMiddleware, token_matches
 from langassist.api.session import SessionRegistry
 from langassist.errors import LangassistError
 from langassist.events import TranscriptFinal
@@ -233,6 +233,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for name, sub in body.pop("$defs", {}).items():
                 schemas.setdefault(name, sub)
             schemas[model.__name__] = body
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}}
+        schemas["ErrorDetail"] = {"title": "ErrorDetail", "type": "object", "required": ["detail"],
+                                  "properties": {"detail": {"title": "Detail", "type": "string"}}}
+        for path, operations in document.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("403", {"description": "Host or Origin not allowed", **error})
+                if path not in OPEN_PATHS:
+                    responses.setdefault("401", {"description": "Token missing or wrong", **error})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "Body is not valid JSON", **error})
         document["x-websockets"] = {
             "/v1/calls/{call_id}/events": {"sends": "WireEvent"},
             "/v1/stream": {"receives": ["StreamStart", "binary: 1-byte track index + PCM16 LE", "StreamStop"]},

@@ -41,7 +41,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["COOKIE_NAME", "LOGIN_PATH", "SecurityMiddleware", "token_matches"]
+__all__ = ["COOKIE_NAME", "LOGIN_PATH", "OPEN_PATHS", "SecurityMiddleware", "token_matches"]
 
 
 def token_matches(expected: str, given: str | None) -> bool:
