@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
+
 from live_server import AUTH, fake_app, serve_in_thread
 
 schemathesis = pytest.importorskip("schemathesis")

@@ -41,7 +41,13 @@ from langassist.api.schemas import (
     TwilioMessage,
     WireEvent,
 )
-from langassist.api.security import COOKIE_NAME, LOGIN_PATH, OPEN_PATHS, SecurityMiddleware, token_matches
+from langassist.api.security import (
+    COOKIE_NAME,
+    LOGIN_PATH,
+    OPEN_PATHS,
+    SecurityMiddleware,
+    token_matches,
+)
 from langassist.api.session import SessionRegistry
 from langassist.errors import LangassistError
 from langassist.events import TranscriptFinal

@@ -128,16 +128,21 @@ class AudioIngest:
     def __post_init__(self) -> None:
         self.pipeline = Pipeline([self.stage])
         self.lock = threading.Lock()
+        self.resamplers: dict[str, Any] = {}
         for track in self.tracks:
             self.clock[track] = 0.0
             self.received_bytes[track] = 0
 
-    def _resample(self, samples: np.ndarray) -> np.ndarray:
+    def _resample(self, track: str, samples: np.ndarray) -> np.ndarray:
+        """To 16 kHz with one resampler per track (its filter state spans the frames)."""
         if self.sample_rate_hz == 16000:
             return samples.astype(np.float32, copy=False)
-        from langassist.audio import resample
+        from langassist.audio import StreamResampler
 
-        return resample(samples, self.sample_rate_hz, 16000)
+        resampler = self.resamplers.get(track)
+        if resampler is None:
+            resampler = self.resamplers[track] = StreamResampler(self.sample_rate_hz, 16000)
+        return np.asarray(resampler.feed(samples), dtype=np.float32)
 
     def feed(self, track: str, samples: np.ndarray, start_s: float | None = None, nbytes: int = 0) -> list[Any]:
         """Feed one block of float32 audio at the stream's rate; returns every event made."""
@@ -148,7 +153,7 @@ class AudioIngest:
                 self.tracks.append(track)
                 self.clock[track] = 0.0
             self.received_bytes[track] = self.received_bytes.get(track, 0) + nbytes
-            audio = self._resample(samples)
+            audio = self._resample(track, samples)
             at = self.clock.get(track, 0.0)
             if start_s is not None and start_s > at + 0.001:
                 at = start_s
