@@ -121,7 +121,7 @@ async def native_stream_loop(ws: WebSocket) -> None:
                 continue
             try:
                 control = json.loads(message["text"] or "")
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting is a client fault too
                 await _close(ws, CLOSE_INVALID)
                 break
             if isinstance(control, dict) and control.get("type") == "stop":
