@@ -300,7 +300,7 @@ async def replay(
     call_id: str | None = None,
     sample_rate_hz: Literal[8000, 16000] = 16000,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-    drain_timeout_s: float = 60.0,
+    drain_timeout_s: float = 120.0,
     open_timeout_s: float = 10.0,
 ) -> ReplayReport:
     """Stream ``audio`` to the server in real time (``speed`` x) and time what comes back.
@@ -384,14 +384,16 @@ async def replay(
                     sent += 1
                 await stream.send(json.dumps({"type": "stop"} if protocol == "native" else twilio.stop()))
                 sent += 1
-                if protocol == "native":
-                    ack = json.loads(await asyncio.wait_for(stream.recv(), timeout=drain_timeout_s))
-                    if ack.get("type") != "StreamStopped":
-                        raise ReplayError(f"unexpected answer to stop: {ack.get('type')}")
+                # the server answers once it has used every frame: an ack (native) or its close (Twilio)
+                answer = await asyncio.wait_for(stream.recv(), timeout=drain_timeout_s)
+                if protocol == "native" and json.loads(answer).get("type") != "StreamStopped":
+                    raise ReplayError(f"unexpected answer to stop: {str(answer)[:80]}")
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd else None
                 if code not in (1000, None):
                     raise ReplayError(f"the server closed the {protocol} stream with code {code}") from exc
+            except asyncio.TimeoutError:
+                pass  # the server is still busy; the events socket may yet bring the results
         try:
             await asyncio.wait_for(listener.done.wait(), timeout=drain_timeout_s)
         except asyncio.TimeoutError:

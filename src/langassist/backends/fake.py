@@ -4,6 +4,8 @@
   state exactly what the "engine" said (including hallucinations and loops).
 * :class:`BurstTranscriber` hears bursts of sound as words named by their start time,
   so streaming tests get hypotheses that follow the audio (and a modelled decode cost).
+* :class:`ScriptTranscriber` "hears" a call script (the words of the turn at that
+  time), for end-to-end tests of the live path where the words matter.
 * :class:`FakeEmbedder` hashes words into a fixed-size bag-of-words vector, so texts that
   share words are similar and nothing needs model weights.
 """

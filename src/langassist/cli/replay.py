@@ -43,7 +43,7 @@ def replay_command(
     sample_rate: Annotated[int, typer.Option(help="Native PCM rate: 8000 or 16000.")] = 16000,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report (latencies, events) as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option(help="Print only the summary.")] = False,
-    drain_timeout: Annotated[float, typer.Option(help="Seconds to wait for the results after the audio.")] = 60.0,
+    drain_timeout: Annotated[float, typer.Option(help="Seconds to wait for the results after the audio.")] = 120.0,
 ) -> None:
     """Stream a recording to a running `langassist serve` in real time, as a phone platform would.
 
