@@ -44,6 +44,7 @@ __all__ = [
     "AssessmentSettings",
     "AudioSettings",
     "LanguageIdSettings",
+    "LiveSettings",
     "ModelSettings",
     "PrivacySettings",
     "Settings",
@@ -272,6 +273,49 @@ class StreamingSettings:
         _check_range("streaming.prompt_chars", self.prompt_chars, 0, 800)
 
 
+@dataclass(frozen=True, slots=True)
+class LiveSettings:
+    """The live API's capacity and limits (``[live]``, ``LANGASSIST_LIVE__<FIELD>``).
+
+    Attributes:
+        max_calls: calls served at once (audio streams and chat share the slots); one more
+            is refused (WebSocket close 1013, HTTP 503), never queued.
+        decode_workers: threads running stream and assessment work for all calls, round
+            robin across calls (0: CPU cores / ``asr.cpu_threads``, at least 1).
+        max_pending_audio_s: audio of one stream waiting for the workers; beyond it the
+            server stops reading that socket until the backlog is worked off.
+        idle_timeout_s: a stream or chat-less socket silent this long is closed (4408).
+        max_text_bytes: largest text message on any socket (close 1009).
+        max_audio_frame_s: longest audio in one frame or media message.
+        events_queue: live messages waiting for one events socket; partials of an
+            utterance are coalesced, and a consumer whose queue overflows with finals is
+            disconnected (4429) and gets the call so far replayed when it reconnects.
+        events_history: messages kept per call (no partials) to replay on reconnect.
+        events_send_timeout_s: one send to an events socket taking longer disconnects it (4429).
+    """
+
+    max_calls: int = 8
+    decode_workers: int = 0
+    max_pending_audio_s: float = 4.0
+    idle_timeout_s: float = 15.0
+    max_text_bytes: int = 64 * 1024
+    max_audio_frame_s: float = 1.0
+    events_queue: int = 256
+    events_history: int = 2000
+    events_send_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check_range("live.max_calls", self.max_calls, 1, 10000)
+        _check_range("live.decode_workers", self.decode_workers, 0, 256)
+        _check_range("live.max_pending_audio_s", self.max_pending_audio_s, 0.2, 60.0)
+        _check_range("live.idle_timeout_s", self.idle_timeout_s, 0.1, 3600.0)
+        _check_range("live.max_text_bytes", self.max_text_bytes, 256, 16 * 1024**2)
+        _check_range("live.max_audio_frame_s", self.max_audio_frame_s, 0.02, 10.0)
+        _check_range("live.events_queue", self.events_queue, 4, 100000)
+        _check_range("live.events_history", self.events_history, 0, 1000000)
+        _check_range("live.events_send_timeout_s", self.events_send_timeout_s, 0.1, 600.0)
+
+
 SUGGESTION_CATEGORIES = ("rewrite", "coach", "recover", "translate", "escalate")
 """Suggestion categories; the rate limit applies per category."""
 
@@ -423,6 +467,7 @@ class Settings:
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     streaming: StreamingSettings = field(default_factory=StreamingSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
     data_dir: str = field(default_factory=_default_data_dir)
     pipeline: str | None = None
 
@@ -449,6 +494,7 @@ _SECTIONS: dict[str, type] = {
     "translation": TranslationSettings,
     "privacy": PrivacySettings,
     "streaming": StreamingSettings,
+    "live": LiveSettings,
 }
 _TOP_LEVEL = ("data_dir",)
 _SHORT_ENV = {"DATA_DIR": "data_dir", "CACHE_DIR": "models.cache_dir"}

@@ -6,8 +6,10 @@
 
 ``assessor_factory`` runs once at startup; ``stage_factory`` once per audio stream
 (it should share an already loaded model); ``translator_factory`` (optional) once at
-startup, for ``POST /v1/translate`` (a ``TranslationRouter`` or anything with its
-``translate``). Docs are off unless ``dev=True``;
+startup, for ``POST /v1/translate``. All pipeline work runs on one
+:class:`~langassist.api.pool.CallScheduler` (``live.decode_workers`` threads, round robin
+across calls); beyond ``live.max_calls`` calls new ones are refused (close 1013, HTTP
+503). Docs are off unless ``dev=True``;
 ``/openapi.json`` needs the token like every route except ``/health``.
 """
 
@@ -18,7 +20,6 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from importlib import resources
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -27,6 +28,8 @@ from fastapi import FastAPI, Path, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from langassist.api import ws as ws_loops
+from langassist.api.metrics import Metrics
+from langassist.api.pool import CallScheduler, PoolFull, default_workers
 from langassist.api.schemas import (
     WIRE_SCHEMA,
     CallList,
@@ -49,6 +52,7 @@ from langassist.api.security import (
     token_matches,
 )
 from langassist.api.session import SessionRegistry
+from langassist.config import LiveSettings
 from langassist.errors import LangassistError
 from langassist.events import TranscriptFinal
 
@@ -57,33 +61,8 @@ __all__ = ["ApiLimits", "Metrics", "create_app"]
 CallId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
-@dataclass(frozen=True)
-class ApiLimits:
-    max_text_bytes: int = 64 * 1024
-    max_audio_frame_s: float = 1.0
-    idle_timeout_s: float = 30.0
-    max_calls: int = 256
-
-
-class Metrics:
-    """Prometheus metrics in a registry of this app's own (several apps per process in tests)."""
-
-    def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-        self.registry = CollectorRegistry()
-        self.active_streams = Gauge("langassist_active_streams", "Open audio streams", registry=self.registry)
-        self.event_sockets = Gauge("langassist_event_sockets", "Open event sockets", registry=self.registry)
-        self.events_sent = Counter("langassist_events_sent_total", "Wire events published", ["type"],
-                                   registry=self.registry)
-        self.dropped = Counter("langassist_ingress_dropped_total", "Ingress messages dropped",
-                               ["protocol", "reason"], registry=self.registry)
-        self.ingest_latency = Histogram("langassist_ingest_seconds", "Time to process one audio frame",
-                                        registry=self.registry)
-        self.assess_latency = Histogram("langassist_assess_seconds", "Time to assess one final",
-                                        registry=self.registry)
-        self.chat_latency = Histogram("langassist_chat_seconds", "Time to handle one chat message",
-                                      registry=self.registry)
+ApiLimits = LiveSettings
+"""The API's limits are the ``[live]`` settings (``settings.live``); tests may pass others."""
 
 
 def create_app(
@@ -100,20 +79,32 @@ def create_app(
 ) -> FastAPI:
     if not token or len(token) < 16:
         raise ValueError("the API token must be at least 16 characters")
-    limits = limits or ApiLimits()
+    live: LiveSettings = limits or getattr(settings, "live", None) or LiveSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = Metrics()
         assessor = await asyncio.to_thread(assessor_factory)
+        workers = live.decode_workers or default_workers(settings.asr.cpu_threads)
+        pool = CallScheduler(workers, live.max_calls, observe_wait=metrics.pool_wait.observe,
+                             observe_run=metrics.pool_run.observe)
+        registry = SessionRegistry(assessor, metrics, history=live.events_history,
+                                   queue_capacity=live.events_queue)
+        metrics.bind(
+            active_calls=lambda: pool.active_calls, pool_queued=lambda: pool.queued_jobs,
+            pending_audio=lambda: sum(s.pending_s for s in list(registry.calls.values())),
+            events_queued=lambda: registry.queued,
+        )
         app.state.langassist = SimpleNamespace(
-            settings=settings, token=token, limits=limits, metrics=metrics,
-            registry=SessionRegistry(assessor, metrics, max_calls=limits.max_calls),
+            settings=settings, token=token, limits=live, metrics=metrics, pool=pool, registry=registry,
             stage_factory=stage_factory, twilio_sessions=[], chat_ids=itertools.count(1),
             translator=translator_factory() if translator_factory else None,
         )
-        yield
-        app.state.langassist.registry.calls.clear()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(pool.close)
+            registry.calls.clear()
 
     app = FastAPI(
         title="langassist live API",
@@ -143,17 +134,26 @@ def create_app(
     async def openapi_document() -> JSONResponse:
         return JSONResponse(_openapi(app))
 
-    @app.post("/v1/calls/{call_id}/messages", response_model=ChatResponse, response_model_by_alias=True)
-    async def post_message(call_id: CallId, message: ChatMessage, request: Request) -> dict[str, Any]:
+    @app.post("/v1/calls/{call_id}/messages", response_model=ChatResponse, response_model_by_alias=True,
+              responses={503: {"description": "Every call slot (live.max_calls) is taken; retry later."}})
+    async def post_message(call_id: CallId, message: ChatMessage, request: Request) -> Any:
         """Assess one chat message; returns the events it produced (also sent on the events socket)."""
         st = state(request)
         started = time.perf_counter()
-        call = st.registry.get(call_id)
-        final = TranscriptFinal(
-            call_id=call_id, track=message.speaker, utterance_id=f"chat-{next(st.chat_ids)}",
-            start_s=message.time, end_s=message.time, text=message.text, source="chat",
-        )
-        events = await asyncio.to_thread(call.assess, [final])
+        try:
+            lane = st.pool.admit(call_id)
+        except PoolFull as error:
+            st.metrics.refused.labels("chat").inc()
+            return JSONResponse({"detail": str(error)}, status_code=503, headers={"retry-after": "5"})
+        try:
+            call = st.registry.get(call_id)
+            final = TranscriptFinal(
+                call_id=call_id, track=message.speaker, utterance_id=f"chat-{next(st.chat_ids)}",
+                start_s=message.time, end_s=message.time, text=message.text, source="chat",
+            )
+            events = await asyncio.wrap_future(st.pool.submit(lane, call.assess, [final]))
+        finally:
+            st.pool.release(lane)
         wire = call.publish(events)
         st.metrics.chat_latency.observe(time.perf_counter() - started)
         return {"schema": WIRE_SCHEMA, "call_id": call_id, "events": wire}

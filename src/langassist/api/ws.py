@@ -1,10 +1,18 @@
 """The WebSocket loops: native PCM stream, Twilio Media Streams, event fan-out.
 
-Each loop decodes wire messages into events, hands them to :mod:`langassist.api.session`
-and publishes what comes back. Client faults never raise out of a loop: they are
-counted (``langassist_ingress_dropped_total``) or close the socket with 1003/1007/1008/1009.
-On ``stop``, idle timeout or disconnect the stream is flushed so open utterances still
-produce finals.
+Each loop decodes wire messages into events and hands them to :mod:`langassist.api.session`,
+whose pool jobs publish what comes back. Client faults never raise out of a loop: they are
+counted (``langassist_ingress_dropped_total``) or close the socket. On ``stop``, idle
+timeout or disconnect the stream is flushed so open utterances still produce finals, and
+the call's pool slot is freed.
+
+Close codes: 1000 normal (after ``stop``), 1003 unsupported, 1007 invalid frame, 1008
+policy (bad ``start``), 1009 too big, 1011 internal error (the stream's pipeline
+failed), **1013 try again later** (every ``live.max_calls`` slot is taken; the reason
+says so), 4401 no/bad token, 4403 foreign Host/Origin, **4408 idle** (nothing received
+for ``live.idle_timeout_s``), **4429 too slow** (an events socket fell
+``live.events_queue`` messages behind or one send took ``live.events_send_timeout_s``;
+reconnect to get the call so far replayed).
 """
 
 from __future__ import annotations
@@ -19,14 +27,16 @@ import secrets
 from typing import Any
 
 import anyio
+import anyio.abc
 import numpy as np
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from langassist.api.pool import PoolFull
 from langassist.api.reorder import ChunkReorder, ReorderCounts
 from langassist.api.schemas import WIRE_SCHEMA, StreamStart
 from langassist.api.security import CLOSE_UNAUTHORIZED, token_matches
-from langassist.api.session import AudioIngest
+from langassist.api.session import AudioIngest, CallSession, ConsumerTooSlow
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +47,10 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_INVALID = 1007
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_BUSY = 1013
 CLOSE_IDLE = 4408
+CLOSE_TOO_SLOW = 4429
 TWILIO_TRACKS = {"inbound": "customer", "outbound": "agent", "inbound_track": "customer", "outbound_track": "agent"}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
 Media = tuple[str, np.ndarray, "float | None", int]
@@ -64,11 +77,12 @@ async def _receive(ws: WebSocket, limits: Any) -> dict[str, Any] | None:
     return {"text": text, "bytes": data}
 
 
-async def _close(ws: WebSocket, code: int) -> None:
+async def _close(ws: WebSocket, code: int, reason: str | None = None) -> None:
     if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
         try:
-            await ws.close(code)
-        except (RuntimeError, WebSocketDisconnect):  # already closing, or the peer is gone
+            with anyio.move_on_after(2.0):  # a peer that reads nothing cannot hold the close
+                await ws.close(code, reason)
+        except (RuntimeError, OSError, WebSocketDisconnect):  # already closing, or a dead peer
             pass
 
 
@@ -76,8 +90,38 @@ def _state(ws: WebSocket) -> Any:
     return ws.app.state.langassist
 
 
-async def _run(ingest_call: Any, *args: Any, **kwargs: Any) -> list[Any]:
-    return await asyncio.to_thread(ingest_call, *args, **kwargs)
+def _open_ingest(state: Any, call_id: str, sample_rate_hz: int, tracks: list[str], route: str) -> AudioIngest:
+    """Admit the call to the pool (raises :class:`PoolFull`) and open its stream."""
+    try:
+        lane = state.pool.admit(call_id)
+    except PoolFull:
+        state.metrics.refused.labels(route).inc()
+        raise
+    call: CallSession = state.registry.get(call_id)
+    try:
+        ingest = AudioIngest(call, state.stage_factory(), sample_rate_hz, tracks, scheduler=state.pool,
+                             lane=lane, max_pending_s=state.limits.max_pending_audio_s)
+    except BaseException:
+        state.pool.release(lane)
+        raise
+    call.ingests.add(ingest)
+    state.metrics.active_streams.inc()
+    return ingest
+
+
+async def _close_ingest(state: Any, ingest: AudioIngest, aborted: bool) -> None:
+    """Flush the stream (its finals still come) and free its slot, exactly once."""
+    with anyio.CancelScope(shield=True):
+        try:
+            await ingest.finish(aborted=aborted)
+        finally:
+            state.pool.release(ingest.lane)
+            ingest.call.ingests.discard(ingest)
+            state.metrics.active_streams.dec()
+
+
+def _busy_reason(error: PoolFull) -> str:
+    return f"server busy: {error.max_calls} calls in progress, retry later"
 
 
 async def native_stream_loop(ws: WebSocket) -> None:
@@ -96,11 +140,13 @@ async def native_stream_loop(ws: WebSocket) -> None:
     if len(set(start.tracks)) != len(start.tracks):
         await _close(ws, CLOSE_POLICY)
         return
-    call = state.registry.get(start.call_id)
-    ingest = AudioIngest(call, state.stage_factory(), start.sample_rate_hz, list(start.tracks))
+    try:
+        ingest = _open_ingest(state, start.call_id, start.sample_rate_hz, list(start.tracks), "stream")
+    except PoolFull as error:
+        await _close(ws, CLOSE_BUSY, _busy_reason(error))
+        return
     max_frame = 1 + 2 * int(start.sample_rate_hz * limits.max_audio_frame_s)
     stopped = False
-    state.metrics.active_streams.inc()
     try:
         while True:
             message = await _receive(ws, limits)
@@ -115,9 +161,11 @@ async def native_stream_loop(ws: WebSocket) -> None:
                     await _close(ws, CLOSE_INVALID)
                     break
                 pcm = np.frombuffer(frame[1:], dtype="<i2").astype(np.float32) / 32768.0
-                with state.metrics.ingest_latency.time():
-                    events = await _run(ingest.feed, start.tracks[frame[0]], pcm, None, len(frame) - 1)
-                call.publish(events)
+                ingest.enqueue(start.tracks[frame[0]], pcm, None, len(frame) - 1)
+                await ingest.wait_for_room()
+                if ingest.failed is not None:
+                    await _close(ws, CLOSE_INTERNAL, "stream processing failed")
+                    break
                 continue
             try:
                 control = json.loads(message["text"] or "")
@@ -130,10 +178,7 @@ async def native_stream_loop(ws: WebSocket) -> None:
             await _close(ws, CLOSE_POLICY)
             break
     finally:
-        with anyio.CancelScope(shield=True):  # a dropped socket still gets its finals
-            events = await _run(ingest.finish, aborted=not stopped)
-            call.publish(events)
-            state.metrics.active_streams.dec()
+        await _close_ingest(state, ingest, aborted=not stopped)
     if stopped:
         try:
             await ws.send_json({"schema": WIRE_SCHEMA, "type": "StreamStopped", "call_id": start.call_id,
@@ -168,7 +213,7 @@ class TwilioSession:
         self.state.metrics.dropped.labels("twilio", reason).inc()
 
     def start(self, data: dict[str, Any]) -> str | None:
-        """Open the ingest; returns an error reason when the stream must be refused."""
+        """Open the ingest; returns ``unauthorized`` or the busy reason when refused."""
         if self.ingest is not None:
             self.drop("double_start")
             return None
@@ -191,9 +236,10 @@ class TwilioSession:
             mapped = TWILIO_TRACKS.get(name) if isinstance(name, str) else None
             if mapped and mapped not in tracks:
                 tracks.append(mapped)
-        call = self.state.registry.get(call_id)
-        self.ingest = AudioIngest(call, self.state.stage_factory(), 8000, tracks or ["customer"])
-        self.state.metrics.active_streams.inc()
+        try:
+            self.ingest = _open_ingest(self.state, call_id, 8000, tracks or ["customer"], "twilio")
+        except PoolFull as error:
+            return _busy_reason(error)
         return None
 
     def media(self, data: dict[str, Any]) -> list[Media]:
@@ -273,15 +319,21 @@ async def twilio_loop(ws: WebSocket) -> None:
             if event == "connected" or event in ("mark", "dtmf"):
                 continue
             if event == "start":
-                if session.start(data) == "unauthorized":
+                refusal = session.start(data)
+                if refusal == "unauthorized":
                     await _close(ws, CLOSE_UNAUTHORIZED)
+                    break
+                if refusal is not None:
+                    await _close(ws, CLOSE_BUSY, refusal)
                     break
             elif event == "media":
                 for decoded in session.media(data):
                     assert session.ingest is not None
-                    with state.metrics.ingest_latency.time():
-                        events = await _run(session.ingest.feed, *decoded)
-                    session.ingest.call.publish(events)
+                    session.ingest.enqueue(*decoded)
+                    await session.ingest.wait_for_room()
+                if session.ingest is not None and session.ingest.failed is not None:
+                    await _close(ws, CLOSE_INTERNAL, "stream processing failed")
+                    break
             elif event == "stop":
                 stopped = True
                 break
@@ -289,41 +341,75 @@ async def twilio_loop(ws: WebSocket) -> None:
                 session.drop("unknown_event")
     finally:
         if session.ingest is not None:
-            with anyio.CancelScope(shield=True):  # a dropped socket still gets its finals
-                for decoded in session.drain():
-                    session.ingest.call.publish(await _run(session.ingest.feed, *decoded))
-                events = await _run(session.ingest.finish, aborted=not stopped)
-                session.ingest.call.publish(events)
-                state.metrics.active_streams.dec()
-                state.twilio_sessions.append(session)
-                del state.twilio_sessions[:-50]
+            for decoded in session.drain():  # media still held for reordering
+                session.ingest.enqueue(*decoded)
+            await _close_ingest(state, session.ingest, aborted=not stopped)
+            state.twilio_sessions.append(session)
+            del state.twilio_sessions[:-50]
     if stopped:
         await _close(ws, CLOSE_NORMAL)
 
 
 async def events_loop(ws: WebSocket, call_id: str) -> None:
-    """``/v1/calls/{call_id}/events``: every wire event of the call, in order."""
+    """``/v1/calls/{call_id}/events``: the call so far (no partials), then every event live.
+
+    A consumer whose queue overflows with events that are never dropped, or whose one
+    send takes longer than ``live.events_send_timeout_s``, is closed with 4429.
+    """
     state = _state(ws)
+    limits = state.limits
     await ws.accept()
     call = state.registry.get(call_id)
     queue = call.subscribe()
     state.metrics.event_sockets.inc()
 
-    async def pump() -> None:
-        while True:
-            await ws.send_json(await queue.get())
+    reason = "gone"
 
-    async def watch() -> None:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
+    async def pump(group: anyio.abc.TaskGroup) -> None:
+        nonlocal reason
+        try:
+            while True:
+                try:
+                    message = await queue.get()
+                except ConsumerTooSlow:
+                    reason = "queue"
+                    return
+                with anyio.move_on_after(limits.events_send_timeout_s) as scope:
+                    await ws.send_json(message)
+                if scope.cancelled_caught:
+                    reason = "send_timeout"
+                    return
+        except (OSError, RuntimeError, WebSocketDisconnect):  # the peer went away mid-send
+            return
+        finally:
+            group.cancel_scope.cancel()
+
+    async def watch(group: anyio.abc.TaskGroup) -> None:
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+        except (OSError, RuntimeError, WebSocketDisconnect):
+            return
+        finally:
+            group.cancel_scope.cancel()
+
+    async def alarm(group: anyio.abc.TaskGroup) -> None:
+        nonlocal reason
+        await queue.overflow.wait()  # also while a send is stuck
+        reason = "queue"
+        group.cancel_scope.cancel()
 
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(pump)
-            await watch()
-            group.cancel_scope.cancel()
+            group.start_soon(pump, group)
+            group.start_soon(watch, group)
+            group.start_soon(alarm, group)
     finally:
         call.unsubscribe(queue)
         state.metrics.event_sockets.dec()
+    if reason != "gone":
+        state.metrics.slow_consumers.labels(reason).inc()
+        log.info("events socket of call %s too slow (%s): disconnected", call_id, reason)
+        await _close(ws, CLOSE_TOO_SLOW, "consumer too slow; reconnect to get the call so far")

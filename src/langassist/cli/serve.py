@@ -74,5 +74,7 @@ def serve_command(
     typer.echo(f"token: {token}")
     typer.echo(f"sidebar: http://{host}:{port}/sidebar  (paste the token once; it is kept in an "
                "HttpOnly cookie, never in a URL)")
-    uvicorn.run(app, host=host, port=port, ws_max_size=64 * 1024 + 1024, access_log=False,
+    live = settings.live  # the transport's frame cap: the largest text or audio frame plus headroom
+    ws_max_size = max(live.max_text_bytes, 1 + 2 * int(16000 * live.max_audio_frame_s)) + 1024
+    uvicorn.run(app, host=host, port=port, ws_max_size=ws_max_size, access_log=False,
                 log_level="info", proxy_headers=False, server_header=False)
