@@ -93,6 +93,7 @@ __all__ = [
     "decode",
     "iter_windows",
     "probe",
+    "StreamResampler",
     "resample",
     "track_names",
 ]
@@ -301,6 +302,45 @@ def resample(samples: npt.ArrayLike, from_hz: int, to_hz: int = _TARGET_RATE_HZ)
     for out in resampler.resample(None):
         pieces.append(out.to_ndarray()[0].astype(np.float32, copy=False))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
+class StreamResampler:
+    """Resample one live stream block by block with the filter state kept between blocks.
+
+    :func:`resample` flushes its filter on every call, which is right for a whole signal
+    but not for 20 ms telephone frames: every block edge then carries a transient, a
+    50 Hz buzz that Whisper hears (tiny.en streaming on 8 kHz frames resampled one by one
+    turned "Please restart the router" into "Clean risk tires from around"). This keeps
+    one libswresample context per stream; the output lags by the filter delay (a few
+    milliseconds), and :meth:`flush` returns the rest at the end of the stream.
+    """
+
+    def __init__(self, from_hz: int, to_hz: int = _TARGET_RATE_HZ) -> None:
+        if from_hz <= 0 or to_hz <= 0:
+            raise ValueError(f"sample rates must be positive, got {from_hz} -> {to_hz}")
+        import av
+
+        self.from_hz, self.to_hz = from_hz, to_hz
+        self._resampler = av.AudioResampler(format="fltp", layout="mono", rate=to_hz)
+
+    def _run(self, frame: av.audio.frame.AudioFrame | None) -> FloatArray:
+        pieces = [out.to_ndarray()[0].astype(np.float32, copy=False) for out in self._resampler.resample(frame)]
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: npt.ArrayLike) -> FloatArray:
+        """Resample the next block (mono float32); may return a few samples fewer or more."""
+        import av
+
+        array = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(1, -1))
+        if array.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(array, format="fltp", layout="mono")
+        frame.sample_rate = self.from_hz
+        return self._run(frame)
+
+    def flush(self) -> FloatArray:
+        """The samples still inside the filter (call once, at the end of the stream)."""
+        return self._run(None)
 
 
 # --------------------------------------------------------------------------- sniffing

@@ -18,7 +18,8 @@ def client() -> TestClient:
 
 def test_health_is_open_everything_else_needs_the_token(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
-    for path in ("/metrics", "/openapi.json", "/sidebar"):
+    assert client.get("/sidebar").status_code == 200  # static page: it asks for the token
+    for path in ("/metrics", "/openapi.json", "/v1/calls"):
         assert client.get(path).status_code == 401, path
         assert client.get(path, headers={"Authorization": "Bearer wrong-token-xxxxxxxx"}).status_code == 401
         assert client.get(path, params={"token": TOKEN}).status_code == 401  # no query tokens
@@ -34,7 +35,10 @@ def test_every_openapi_operation_refuses_without_token(client: TestClient) -> No
         url = path.replace("{call_id}", "c1")
         for method in operations:
             status = client.request(method, url).status_code
-            assert (status == 200) == (url == "/health"), (method, url, status)
+            if (method, url) in {("get", "/health"), ("get", "/sidebar"), ("post", "/v1/session")}:
+                assert status in (200, 422), (method, url, status)  # the login checks its body
+            else:
+                assert status == 401, (method, url, status)
     schemas = document["components"]["schemas"]
     for name in ("WireEvent", "StreamStart", "TwilioMessage", "ChatMessage", "ChatResponse"):
         assert name in schemas
@@ -65,18 +69,33 @@ def test_websocket_without_token_is_refused_at_handshake(client: TestClient) -> 
         assert info.value.code == 4401
 
 
-def test_sidebar_token_link_sets_cookie_and_drops_token_from_url(client: TestClient) -> None:
-    response = client.get("/sidebar", params={"t": TOKEN, "call": "c9"}, follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"] == "/sidebar?call=c9"
-    assert "httponly" in response.headers["set-cookie"].lower()
-    page = client.get("/sidebar?call=c9")  # the cookie jar now holds the token
-    assert page.status_code == 200 and "langassist" in page.text
-    assert client.get("/sidebar", params={"t": "bad"}, follow_redirects=False).status_code == 401
+def test_sidebar_login_sets_an_httponly_cookie_and_no_url_carries_the_token(client: TestClient) -> None:
+    page = client.get("/sidebar?call=c9")
+    assert page.status_code == 200 and "langassist" in page.text and TOKEN not in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert client.get("/sidebar", params={"t": TOKEN}).status_code == 200  # ?t is not a login
+    assert "set-cookie" not in client.get("/sidebar", params={"t": TOKEN}).headers
+    assert client.post("/v1/session", json={"token": "wrong-token-0000000000"}).status_code == 401
+    login = client.post("/v1/session", json={"token": TOKEN})
+    assert login.status_code == 204
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert client.get("/v1/calls").status_code == 200  # the cookie jar now holds the token
     # the cookie authenticates the events socket from the sidebar's own origin
     with client.websocket_connect(WS + "/v1/calls/c9/events", headers={"origin": "http://127.0.0.1:8765"}) as ws:
         client.post("/v1/calls/c9/messages", json={"speaker": "agent", "text": "hi", "time": 0.5})
         assert ws.receive_json()["type"] == "TranscriptFinal"
+    assert "c9" in client.get("/v1/calls").json()["calls"]
+    # a cookie-carrying write from another page (CSRF) is refused
+    forged = client.post("/v1/calls/c9/messages", headers={"origin": "http://127.0.0.1:9999"},
+                         json={"speaker": "agent", "text": "hi", "time": 0.5})
+    assert forged.status_code == 403
+    cross = client.post("/v1/calls/c9/messages", headers={"sec-fetch-site": "cross-site"},
+                        json={"speaker": "agent", "text": "hi", "time": 0.5})
+    assert cross.status_code == 403
+    assert client.delete("/v1/session").status_code == 204
+    client.cookies.clear()
+    assert client.get("/v1/calls").status_code == 401
 
 
 def test_chat_message_events_reach_the_events_socket(client: TestClient) -> None:

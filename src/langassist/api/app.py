@@ -5,7 +5,8 @@
                      stage_factory=lambda: service.create_streaming_stage(settings, transcriber))
 
 ``assessor_factory`` runs once at startup; ``stage_factory`` once per audio stream
-(it should share an already loaded model). All pipeline work runs on one
+(it should share an already loaded model); ``translator_factory`` (optional) once at
+startup, for ``POST /v1/translate``. All pipeline work runs on one
 :class:`~langassist.api.pool.CallScheduler` (``live.decode_workers`` threads, round robin
 across calls); beyond ``live.max_calls`` calls new ones are refused (close 1013, HTTP
 503). Docs are off unless ``dev=True``;
@@ -23,25 +24,36 @@ from importlib import resources
 from types import SimpleNamespace
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Query, Request, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Path, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from langassist.api import ws as ws_loops
 from langassist.api.metrics import Metrics
 from langassist.api.pool import CallScheduler, PoolFull, default_workers
 from langassist.api.schemas import (
     WIRE_SCHEMA,
+    CallList,
     ChatMessage,
     ChatResponse,
     Health,
+    SessionLogin,
     StreamStart,
     StreamStop,
+    TranslateRequest,
+    TranslateResponse,
     TwilioMessage,
     WireEvent,
 )
-from langassist.api.security import COOKIE_NAME, SecurityMiddleware, token_matches
+from langassist.api.security import (
+    COOKIE_NAME,
+    LOGIN_PATH,
+    OPEN_PATHS,
+    SecurityMiddleware,
+    token_matches,
+)
 from langassist.api.session import SessionRegistry
 from langassist.config import LiveSettings
+from langassist.errors import LangassistError
 from langassist.events import TranscriptFinal
 
 __all__ = ["ApiLimits", "Metrics", "create_app"]
@@ -60,6 +72,7 @@ def create_app(
     assessor_factory: Callable[[], Any],
     stage_factory: Callable[[], Any],
     limits: ApiLimits | None = None,
+    translator_factory: Callable[[], Any] | None = None,
     allowed_hosts: Iterable[str] = (),
     allowed_origins: Iterable[str] = (),
     dev: bool = False,
@@ -85,6 +98,7 @@ def create_app(
         app.state.langassist = SimpleNamespace(
             settings=settings, token=token, limits=live, metrics=metrics, pool=pool, registry=registry,
             stage_factory=stage_factory, twilio_sessions=[], chat_ids=itertools.count(1),
+            translator=translator_factory() if translator_factory else None,
         )
         try:
             yield
@@ -144,23 +158,56 @@ def create_app(
         st.metrics.chat_latency.observe(time.perf_counter() - started)
         return {"schema": WIRE_SCHEMA, "call_id": call_id, "events": wire}
 
+    @app.post(LOGIN_PATH, status_code=204, response_class=Response,
+              responses={401: {"description": "wrong token"}})
+    async def login(body: SessionLogin) -> Response:
+        """The sidebar's login: checks the token (JSON body) and sets the HttpOnly session cookie."""
+        if not token_matches(token, body.token):
+            return JSONResponse({"detail": "wrong token"}, status_code=401)
+        response = Response(status_code=204)
+        response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/")
+        return response
+
+    @app.delete(LOGIN_PATH, status_code=204, response_class=Response)
+    async def logout() -> Response:
+        """Forget the session cookie."""
+        response = Response(status_code=204)
+        response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+        return response
+
+    @app.get("/v1/calls", response_model=CallList)
+    async def list_calls(request: Request) -> CallList:
+        """Call ids the server holds, most recent first (at most 50)."""
+        return CallList(calls=list(reversed(list(state(request).registry.calls)))[:50])
+
+    @app.post("/v1/translate", response_model=TranslateResponse)
+    async def translate(body: TranslateRequest, request: Request) -> TranslateResponse:
+        """Translate a text with the backend configured for the pair (the sidebar's panel)."""
+        router = state(request).translator
+        if router is None:
+            return TranslateResponse(status="no_backend", source=body.source, target=body.target,
+                                     message="No translator is configured on this server.")
+        terms = tuple(getattr(getattr(settings, "suggestions", None), "protected_terms", ()) or ())
+        try:
+            outcome = await asyncio.to_thread(router.translate, [body.text], source=body.source,
+                                              target=body.target, terms=terms)
+        except LangassistError as error:
+            return TranslateResponse(status="failed", source=body.source, target=body.target, message=str(error))
+        text = outcome.translations[0].text if outcome.ok and outcome.translations else None
+        return TranslateResponse(status=outcome.status, source=outcome.source or body.source,
+                                 target=outcome.target or body.target, text=text, backend=outcome.backend,
+                                 message=outcome.message)
+
     @app.get("/sidebar", response_class=HTMLResponse)
-    async def sidebar(request: Request, t: Annotated[str | None, Query(max_length=256)] = None,
-                      call: Annotated[str | None, Query(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")] = None,
-                      ) -> Response:
-        """The agent sidebar. ``?t=<token>`` sets a cookie and redirects to a URL without it."""
-        if t is not None:
-            if not token_matches(token, t):
-                return JSONResponse({"detail": "token required"}, status_code=401)
-            target = "/sidebar" + (f"?call={call}" if call else "")
-            response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/")
-            return response
+    async def sidebar() -> Response:
+        """The agent sidebar (static; it asks for the token once and keeps only a cookie)."""
         html = resources.files("langassist.api").joinpath("static/sidebar.html").read_text("utf-8")
         return HTMLResponse(html, headers={
-            "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; "
-            "style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+            "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; form-action 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'",
             "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
             "cache-control": "no-store",
         })
 
@@ -192,6 +239,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for name, sub in body.pop("$defs", {}).items():
                 schemas.setdefault(name, sub)
             schemas[model.__name__] = body
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}}
+        schemas["ErrorDetail"] = {"title": "ErrorDetail", "type": "object", "required": ["detail"],
+                                  "properties": {"detail": {"title": "Detail", "type": "string"}}}
+        for path, operations in document.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("403", {"description": "Host or Origin not allowed", **error})
+                if path not in OPEN_PATHS:
+                    responses.setdefault("401", {"description": "Token missing or wrong", **error})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "Body is not valid JSON", **error})
         document["x-websockets"] = {
             "/v1/calls/{call_id}/events": {"sends": "WireEvent"},
             "/v1/stream": {"receives": ["StreamStart", "binary: 1-byte track index + PCM16 LE", "StreamStop"]},

@@ -16,11 +16,15 @@ WIRE_SCHEMA: Final = "langassist.wire/1"
 
 __all__ = [
     "WIRE_SCHEMA",
+    "CallList",
     "ChatMessage",
     "ChatResponse",
     "Health",
+    "SessionLogin",
     "StreamStart",
     "StreamStop",
+    "TranslateRequest",
+    "TranslateResponse",
     "TwilioMedia",
     "TwilioMessage",
     "TwilioStart",
@@ -57,6 +61,44 @@ class ChatResponse(BaseModel):
     schema_: Literal["langassist.wire/1"] = Field(WIRE_SCHEMA, alias="schema")
     call_id: str
     events: list[WireEvent]
+
+
+class SessionLogin(BaseModel):
+    """The sidebar's one-time login: the token in a POST body (never in a URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=256)
+
+
+class CallList(BaseModel):
+    """Calls the server knows, most recent first (the sidebar's call picker)."""
+
+    calls: list[str]
+
+
+_LANGUAGE = Field(min_length=2, max_length=12, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")
+
+
+class TranslateRequest(BaseModel):
+    """Text to translate for the agent (the sidebar's translation panel)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000)
+    source: str = _LANGUAGE
+    target: str = _LANGUAGE
+
+
+class TranslateResponse(BaseModel):
+    """``status`` is ``ok`` (``text`` set), ``no_backend`` or ``failed`` (``message`` says why)."""
+
+    status: Literal["ok", "no_backend", "failed"]
+    source: str
+    target: str
+    text: str | None = None
+    backend: str | None = None
+    message: str = ""
 
 
 class Health(BaseModel):

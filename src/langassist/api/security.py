@@ -1,8 +1,14 @@
 """Token, Host and Origin checks for a local API (ASGI middleware).
 
-* Every route except ``/health`` needs the token: ``Authorization: Bearer <token>`` or
-  the ``langassist_token`` cookie (set by ``GET /sidebar?t=<token>``, which redirects to
-  a URL without it). A token in any other query string is ignored, never accepted.
+* Every route except ``/health`` and the sidebar page (static HTML, no call data) needs
+  the token: ``Authorization: Bearer <token>`` or the ``langassist_token`` cookie. The
+  sidebar gets the cookie without the token ever being in a URL: the agent pastes the
+  token once, the page POSTs it to ``/v1/session`` (JSON body), which sets the cookie
+  ``HttpOnly; SameSite=Strict`` (scripts cannot read it; the page's WebSockets and
+  requests carry it). A token in a query string is ignored, never accepted.
+* A cookie-authenticated request that changes state (not GET/HEAD) must come from an
+  allowed Origin and not be ``Sec-Fetch-Site: cross-site`` (CSRF: another page on
+  127.0.0.1 is "same site" to the browser, so SameSite alone is not enough).
 * Host must be a loopback name (DNS-rebinding defence) unless listed in ``allowed_hosts``.
 * A WebSocket handshake with an ``Origin`` header must come from an allowed origin
   (the same loopback host and port, or one listed); ``null`` and foreign origins are
@@ -19,10 +25,12 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 COOKIE_NAME = "langassist_token"
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/sidebar"})
+LOGIN_PATH = "/v1/session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFERRED_WS_PATHS = frozenset({"/v1/twilio"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 CLOSE_FORBIDDEN = 4403
@@ -33,7 +41,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["COOKIE_NAME", "SecurityMiddleware", "token_matches"]
+__all__ = ["COOKIE_NAME", "LOGIN_PATH", "OPEN_PATHS", "SecurityMiddleware", "token_matches"]
 
 
 def token_matches(expected: str, given: str | None) -> bool:
@@ -57,10 +65,15 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def presented_token(headers: dict[str, str]) -> str | None:
+def _bearer(headers: dict[str, str]) -> str | None:
     auth = headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+def presented_token(headers: dict[str, str]) -> str | None:
+    bearer = _bearer(headers)
+    if bearer is not None:
+        return bearer
     cookie_header = headers.get("cookie")
     if cookie_header:
         cookie: SimpleCookie = SimpleCookie()
@@ -125,11 +138,13 @@ class SecurityMiddleware:
         if not self.host_ok(headers):
             await _http_error(send, 403, "forbidden host")
             return
-        if path in OPEN_PATHS or authed:
-            await self.app(scope, receive, send)
+        browser_write = scope.get("method", "GET") not in SAFE_METHODS and not _bearer(headers)
+        if browser_write and (not self.origin_ok(headers) or headers.get("sec-fetch-site") == "cross-site"):
+            await _http_error(send, 403, "forbidden origin")
             return
-        if path == "/sidebar" and "t" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
-            await self.app(scope, receive, send)  # the route checks ?t and sets the cookie
+        login = path == LOGIN_PATH and scope.get("method") == "POST"  # the login route checks its body
+        if path in OPEN_PATHS or authed or login:
+            await self.app(scope, receive, send)
             return
         await _http_error(send, 401, "token required", {"www-authenticate": "Bearer"})
 

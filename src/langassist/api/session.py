@@ -189,8 +189,8 @@ class CallSession:
         summary["type"] = "BarrierUpdated"
         return summary
 
-    def finish(self, tracks: list[str], end_s: float) -> list[Any]:
-        ends = [StreamEnded(self.call_id, track, end_s) for track in tracks]
+    def finish(self, tracks: list[str], end_s: float, aborted: bool = False) -> list[Any]:
+        ends = [StreamEnded(self.call_id, track, end_s, aborted) for track in tracks]
         with self.lock:
             out: list[Any] = []
             for event in ends:
@@ -297,6 +297,7 @@ class AudioIngest:
         self._room = asyncio.Event()
         self._room.set()
         self._loop = asyncio.get_running_loop()
+        self.resamplers: dict[str, Any] = {}
 
     # -- event loop side -------------------------------------------------------------
 
@@ -395,7 +396,7 @@ class AudioIngest:
         before = (stats.decodes + stats.tail_decodes, stats.decode_s) if stats is not None else (0, 0.0)
         produced: list[Any] = []
         for track, at, samples in _coalesce(items):
-            audio = self._resample(samples)
+            audio = self._resample(track, samples)
             produced.extend(self.pipeline.feed(AudioChunk(self.call.call_id, track, at, audio)))
         if stats is not None:
             decodes = stats.decodes + stats.tail_decodes - before[0]
@@ -418,17 +419,21 @@ class AudioIngest:
                 produced.extend(self.pipeline.flush())
             events.extend(self._route(produced, include_stream_end=False))
             end_s = max(self.clock.values(), default=0.0)
-            events.extend(self.call.finish(self.tracks, end_s))
+            events.extend(self.call.finish(self.tracks, end_s, aborted))
         except Exception:
             log.exception("finishing the stream of call %s failed", self.call.call_id)
         self._post(events, seconds)
 
-    def _resample(self, samples: np.ndarray) -> np.ndarray:
+    def _resample(self, track: str, samples: np.ndarray) -> np.ndarray:
+        """To 16 kHz with one resampler per track (its filter state spans the frames)."""
         if self.sample_rate_hz == 16000:
             return samples.astype(np.float32, copy=False)
-        from langassist.audio import resample
+        from langassist.audio import StreamResampler
 
-        return resample(samples, self.sample_rate_hz, 16000)
+        resampler = self.resamplers.get(track)
+        if resampler is None:
+            resampler = self.resamplers[track] = StreamResampler(self.sample_rate_hz, 16000)
+        return np.asarray(resampler.feed(samples), dtype=np.float32)
 
     def _route(self, produced: list[Any], include_stream_end: bool = True) -> list[Any]:
         """Finals go out as soon as they exist (before their assessment runs); returns the rest."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import dataclasses
 import json
 import logging
 import re
@@ -32,6 +33,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from langassist.api.pool import PoolFull
+from langassist.api.reorder import ChunkReorder, ReorderCounts
 from langassist.api.schemas import WIRE_SCHEMA, StreamStart
 from langassist.api.security import CLOSE_UNAUTHORIZED, token_matches
 from langassist.api.session import AudioIngest, CallSession, ConsumerTooSlow
@@ -51,6 +53,8 @@ CLOSE_IDLE = 4408
 CLOSE_TOO_SLOW = 4429
 TWILIO_TRACKS = {"inbound": "customer", "outbound": "agent", "inbound_track": "customer", "outbound_track": "agent"}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
+Media = tuple[str, np.ndarray, "float | None", int]
+"""A decoded Twilio media message: track, float32 samples at 8 kHz, timestamp (s), bytes."""
 
 
 class _Closed(Exception):
@@ -78,7 +82,7 @@ async def _close(ws: WebSocket, code: int, reason: str | None = None) -> None:
         try:
             with anyio.move_on_after(2.0):  # a peer that reads nothing cannot hold the close
                 await ws.close(code, reason)
-        except (RuntimeError, OSError):  # already closing, or a dead peer
+        except (RuntimeError, OSError, WebSocketDisconnect):  # already closing, or a dead peer
             pass
 
 
@@ -165,7 +169,7 @@ async def native_stream_loop(ws: WebSocket) -> None:
                 continue
             try:
                 control = json.loads(message["text"] or "")
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting is a client fault too
                 await _close(ws, CLOSE_INVALID)
                 break
             if isinstance(control, dict) and control.get("type") == "stop":
@@ -176,8 +180,11 @@ async def native_stream_loop(ws: WebSocket) -> None:
     finally:
         await _close_ingest(state, ingest, aborted=not stopped)
     if stopped:
-        await ws.send_json({"schema": WIRE_SCHEMA, "type": "StreamStopped", "call_id": start.call_id,
-                            "received_bytes": dict(ingest.received_bytes)})
+        try:
+            await ws.send_json({"schema": WIRE_SCHEMA, "type": "StreamStopped", "call_id": start.call_id,
+                                "received_bytes": dict(ingest.received_bytes)})
+        except (RuntimeError, WebSocketDisconnect):
+            return  # the client left right after its stop: nothing to acknowledge
         await _close(ws, CLOSE_NORMAL)
 
 
@@ -198,7 +205,7 @@ class TwilioSession:
         self.state = state
         self.authenticated = authenticated
         self.ingest: AudioIngest | None = None
-        self.seen_chunks: set[tuple[str, int]] = set()
+        self.order: dict[str, ChunkReorder[Media]] = {}
         self.dropped: dict[str, int] = {}
 
     def drop(self, reason: str) -> None:
@@ -235,37 +242,54 @@ class TwilioSession:
             return _busy_reason(error)
         return None
 
-    def media(self, data: dict[str, Any]) -> tuple[str, np.ndarray, float | None, int] | None:
+    def media(self, data: dict[str, Any]) -> list[Media]:
+        """Decode one ``media`` message; returns the media now due on its track, in
+        ``chunk`` order (duplicates, late and lost chunks counted; see ``reorder``)."""
         if self.ingest is None:
             self.drop("media_before_start")
-            return None
+            return []
         media = data.get("media")
         if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
             self.drop("bad_media")
-            return None
+            return []
         track = TWILIO_TRACKS.get(media.get("track", "inbound")) if isinstance(media.get("track", "inbound"), str) else None
         if track is None:
             self.drop("bad_track")
-            return None
-        chunk = _as_int(media.get("chunk"))
-        if chunk is not None:
-            key = (track, chunk)
-            if key in self.seen_chunks:
-                self.drop("duplicate")
-                return None
-            self.seen_chunks.add(key)
+            return []
         from langassist.g711 import mulaw_from_base64
 
         try:
             samples = mulaw_from_base64(media["payload"])
         except (ValueError, binascii.Error):
             self.drop("bad_payload")
-            return None
+            return []
         if samples.size > 8000 * self.state.limits.max_audio_frame_s:
             self.drop("oversize_media")
-            return None
+            return []
         timestamp = _as_int(media.get("timestamp"))
-        return track, samples, (timestamp / 1000.0 if timestamp is not None else None), int(samples.size)
+        item: Media = (track, samples, (timestamp / 1000.0 if timestamp is not None else None), int(samples.size))
+        chunk = _as_int(media.get("chunk"))
+        if chunk is None:
+            return [item]
+        order = self.order.setdefault(track, ChunkReorder())
+        before = dataclasses.replace(order.counts)
+        due = order.push(chunk, item)
+        self._count(before, order.counts)
+        return due
+
+    def drain(self) -> list[Media]:
+        """Media still held for reordering (end of stream), track by track."""
+        out: list[Media] = []
+        for order in self.order.values():
+            before = dataclasses.replace(order.counts)
+            out.extend(order.drain())
+            self._count(before, order.counts)
+        return out
+
+    def _count(self, before: ReorderCounts, after: ReorderCounts) -> None:
+        for reason in ("duplicate", "late", "gap"):
+            for _ in range(getattr(after, reason) - getattr(before, reason)):
+                self.drop(reason)
 
 
 async def twilio_loop(ws: WebSocket) -> None:
@@ -303,13 +327,13 @@ async def twilio_loop(ws: WebSocket) -> None:
                     await _close(ws, CLOSE_BUSY, refusal)
                     break
             elif event == "media":
-                decoded = session.media(data)
-                if decoded is not None and session.ingest is not None:
+                for decoded in session.media(data):
+                    assert session.ingest is not None
                     session.ingest.enqueue(*decoded)
                     await session.ingest.wait_for_room()
-                    if session.ingest.failed is not None:
-                        await _close(ws, CLOSE_INTERNAL, "stream processing failed")
-                        break
+                if session.ingest is not None and session.ingest.failed is not None:
+                    await _close(ws, CLOSE_INTERNAL, "stream processing failed")
+                    break
             elif event == "stop":
                 stopped = True
                 break
@@ -317,6 +341,8 @@ async def twilio_loop(ws: WebSocket) -> None:
                 session.drop("unknown_event")
     finally:
         if session.ingest is not None:
+            for decoded in session.drain():  # media still held for reordering
+                session.ingest.enqueue(*decoded)
             await _close_ingest(state, session.ingest, aborted=not stopped)
             state.twilio_sessions.append(session)
             del state.twilio_sessions[:-50]

@@ -4,6 +4,8 @@
   state exactly what the "engine" said (including hallucinations and loops).
 * :class:`BurstTranscriber` hears bursts of sound as words named by their start time,
   so streaming tests get hypotheses that follow the audio (and a modelled decode cost).
+* :class:`ScriptTranscriber` "hears" a call script (the words of the turn at that
+  time), for end-to-end tests of the live path where the words matter.
 * :class:`FakeEmbedder` hashes words into a fixed-size bag-of-words vector, so texts that
   share words are similar and nothing needs model weights.
 """
@@ -20,7 +22,7 @@ import numpy as np
 from langassist.backends.base import Segment, Transcription
 from langassist.events import LanguageDistribution, Word
 
-__all__ = ["BurstTranscriber", "FakeEmbedder", "ScriptedTranscriber"]
+__all__ = ["BurstTranscriber", "FakeEmbedder", "ScriptTranscriber", "ScriptedTranscriber"]
 
 
 class ScriptedTranscriber:
@@ -233,3 +235,59 @@ class BurstTranscriber:
             decode_s=decode_s,
             options={"model": self.name},
         )
+
+
+class ScriptTranscriber:
+    """A fake transcriber that "hears" a call script: the words of each scripted turn
+    whose time overlaps the audio given and whose audio is not silent there.
+
+    Words are spread evenly over their turn (``(start_s, end_s, text)``, absolute times);
+    a decode returns the words that start in the audio given and whose first half it
+    holds, so partials grow as audio arrives, like a real engine's. For end-to-end tests
+    of the live path (sidebar, replay) where the words matter but a model would be slow.
+    """
+
+    def __init__(self, turns: Sequence[tuple[float, float, str]], *, threshold_dbfs: float = -45.0,
+                 name: str = "fake-script") -> None:
+        self.name = name
+        self.multilingual = False
+        self._turns = [(float(a), float(b), str(t)) for a, b, t in turns]
+        self._threshold = float(10.0 ** (threshold_dbfs / 10.0))
+        self.calls: list[tuple[int, str | None, float]] = []
+
+    def detect_language(self, audio: np.ndarray) -> LanguageDistribution:
+        return LanguageDistribution()
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        offset_s: float = 0.0,
+        prompt: str | None = None,
+    ) -> Transcription:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        self.calls.append((int(audio.size), language, offset_s))
+        end = offset_s + audio.size / 16000.0
+        words: list[Word] = []
+        for start_s, end_s, text in self._turns:
+            lo, hi = max(start_s, offset_s), min(end_s, end)
+            if hi <= lo:
+                continue
+            piece = audio[int((lo - offset_s) * 16000):int((hi - offset_s) * 16000)]
+            if not piece.size or float(np.mean(np.square(piece, dtype=np.float64))) < self._threshold:
+                continue
+            tokens = text.split()
+            step = (end_s - start_s) / max(len(tokens), 1)
+            for index, token in enumerate(tokens):
+                w0, w1 = start_s + index * step, start_s + (index + 1) * step
+                if w0 >= offset_s - 0.05 and (w0 + w1) / 2 <= end:  # heard at least half of it
+                    words.append(Word(start_s=round(w0, 3), end_s=round(w1, 3), text=token, probability=0.9))
+        segments: tuple[Segment, ...] = ()
+        if words:
+            segments = (Segment(start_s=words[0].start_s, end_s=words[-1].end_s,
+                                text=" ".join(w.text for w in words), words=tuple(words),
+                                avg_logprob=-0.2, no_speech_prob=0.01, compression_ratio=1.2),)
+        duration = audio.size / 16000.0
+        return Transcription(segments=segments, language=None, duration_s=duration, speech_s=duration,
+                             decode_s=0.0, options={"model": self.name})

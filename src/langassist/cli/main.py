@@ -207,6 +207,7 @@ _mount_command("langassist.cli.suggest", "translate_command", "translate")
 _mount_command("langassist.cli.eval", "eval_command", "eval")
 _mount_command("langassist.cli.eval", "bench_command", "bench")
 _mount_command("langassist.cli.serve", "serve_command", "serve")
+_mount_command("langassist.cli.replay", "replay_command", "replay")
 
 _mount_optional(
     "langassist.cli.models", "models_app", "models",

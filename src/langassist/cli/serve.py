@@ -63,15 +63,17 @@ def serve_command(
             token=token,
             assessor_factory=lambda: service.create_assessor(settings),
             stage_factory=lambda: service.create_streaming_stage(settings, transcriber),
+            translator_factory=lambda: service.create_translation_router(settings),
             dev=dev,
         )
     except LangassistError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(1) from None
     install_log_redaction()
-    logging.getLogger("uvicorn.access").disabled = True  # URLs may carry ?t=<token>
+    logging.getLogger("uvicorn.access").disabled = True  # no URLs in logs
     typer.echo(f"token: {token}")
-    typer.echo(f"sidebar: http://{host}:{port}/sidebar?t={token}&call=<call_id>")
+    typer.echo(f"sidebar: http://{host}:{port}/sidebar  (paste the token once; it is kept in an "
+               "HttpOnly cookie, never in a URL)")
     live = settings.live  # the transport's frame cap: the largest text or audio frame plus headroom
     ws_max_size = max(live.max_text_bytes, 1 + 2 * int(16000 * live.max_audio_frame_s)) + 1024
     uvicorn.run(app, host=host, port=port, ws_max_size=ws_max_size, access_log=False,
