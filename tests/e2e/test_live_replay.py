@@ -254,7 +254,7 @@ def test_twilio_duplicates_gaps_and_reordering_are_handled_exactly() -> None:
         kept_times = [int(c["timestamp"]) / 1000 for c in chunks if (twilio_track, int(c["chunk"])) not in dropped_chunks]
         lost_times = [int(c["timestamp"]) / 1000 for c in chunks if (twilio_track, int(c["chunk"])) in dropped_chunks]
         got = spans[track]
-        assert all(a[1] <= b[0] + 0.005 for a, b in zip(got, got[1:])), got  # in order, no overlap
+        assert all(a[1] <= b[0] + 0.005 for a, b in zip(got, got[1:], strict=False)), got  # in order, no overlap
         assert sum(e - s for s, e in got) == pytest.approx(0.020 * len(kept_times), abs=0.010)
         for t in kept_times:  # the middle of each kept chunk is inside a block, within 20 ms
             assert any(s - 0.020 <= t + 0.010 <= e + 0.020 for s, e in got), (track, t)
