@@ -345,26 +345,9 @@ class FasterWhisperTranscriber:
         dropped: list[str] = []
         packs = pack_windows(windows) if options.pack_windows else [[window] for window in windows]
         for index, pack in enumerate(packs):
-            if len(pack) > 1:
-                window, pieces = _join(audio, pack, offset_s)
-                window_offset = 0.0
-            else:
-                window, pieces = audio[pack[0][0]:pack[0][1]], None
-                window_offset = offset_s + pack[0][0] / SAMPLE_RATE_HZ
-            window_segments, window_dropped = self._decode_window(
-                window, language, window_offset, prompt if index == 0 else None
+            window_segments, window_dropped = self._decode_pack(
+                audio, pack, language, offset_s, prompt if index == 0 else None
             )
-            if pieces:
-                window_segments = _unpack(window_segments, pieces)
-                for start, end in _unheard(pack, window_segments, offset_s):
-                    # Whisper can end a packed input early (it takes the rest for silence):
-                    # a window that got no words is decoded again on its own.
-                    alone, alone_dropped = self._decode_window(
-                        audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ
-                    )
-                    window_segments.extend(alone)
-                    window_dropped.extend(alone_dropped)
-                window_segments.sort(key=lambda segment: segment.start_s)
             segments.extend(window_segments)
             dropped.extend(window_dropped)
         return Transcription(
@@ -410,6 +393,36 @@ class FasterWhisperTranscriber:
         except Exception as exc:
             raise BackendError(f"voice activity detection failed: {exc}") from exc
         return [(int(span["start"]), int(span["end"])) for span in spans]
+
+    def _decode_pack(
+        self,
+        audio: np.ndarray,
+        pack: list[tuple[int, int]],
+        language: str | None,
+        offset_s: float,
+        prompt: str | None,
+    ) -> tuple[list[Segment], list[str]]:
+        """Decode one window, or several joined into one input (``pack_windows``).
+
+        Whisper can end a joined input early, taking the rest for silence: the windows it
+        did not reach are decoded again, joined again when they are several and some
+        were heard, else each alone.
+        """
+        if len(pack) == 1:
+            start, end = pack[0]
+            return self._decode_window(audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt)
+        window, pieces = _join(audio, pack, offset_s)
+        decoded, dropped = self._decode_window(window, language, 0.0, prompt)
+        segments = _unpack(decoded, pieces)
+        missed = _unheard(pack, segments, offset_s)
+        if missed:
+            again = [[item] for item in missed] if len(missed) == len(pack) else pack_windows(missed)
+            for sub in again:
+                more, more_dropped = self._decode_pack(audio, sub, language, offset_s, None)
+                segments.extend(more)
+                dropped.extend(more_dropped)
+            segments.sort(key=lambda segment: segment.start_s)
+        return segments, dropped
 
     def _decode_window(
         self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None = None
