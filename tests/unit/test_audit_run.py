@@ -122,7 +122,7 @@ def test_stereo_recordings_and_manifest_columns(tmp_path: Path) -> None:
     assert pq.read_table(out / "calls.parquet").num_rows == 2
     assert pq.read_table(out / "utterances.parquet").num_rows == len(utterances)
     html = (out / rows["c-left"]["report"]).read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "<script" not in html
+    assert '<svg class="plot"' in html and "<script" not in html
     assert "data:image/png;base64," in (out / "summary.html").read_text(encoding="utf-8")
 
 
