@@ -43,6 +43,8 @@ def test_t18_rerun_does_no_work_and_config_change_redoes_all(tmp_path: Path) -> 
     assert (second.processed, second.skipped, second.done) == (0, 4, 4)
     for path, data in published.items():
         assert path.read_bytes() == data, f"{path} changed on a rerun that did no work"
+    threads = service.load_settings(overrides={"asr.cpu_threads": 1})  # speed, not output
+    assert run_audit([inputs], out, threads, options(engine="inline")).processed == 0
     changed = service.load_settings(overrides={"assessment.barrier_threshold": 0.9})
     third = run_audit([inputs], out, changed, options(engine="inline"))
     assert third.processed == 4

@@ -133,6 +133,10 @@ def call_settings(settings: Settings, task: CallTask) -> Settings:
     return settings
 
 
+RUNTIME_ONLY_ASR = ("cpu_threads",)
+"""ASR settings that change the speed of a call, not its output."""
+
+
 def config_fingerprint(settings: Settings, resources_spec: str) -> str:
     """What decides a call's output: every settings section that the audit reads."""
     import hashlib
@@ -140,6 +144,8 @@ def config_fingerprint(settings: Settings, resources_spec: str) -> str:
 
     data = settings.to_dict()
     relevant = {k: v for k, v in data.items() if k not in ("models", "streaming", "data_dir", "pipeline")}
+    # How many threads decode a call is how fast, not what: a rerun with other --workers resumes.
+    relevant["asr"] = {k: v for k, v in relevant["asr"].items() if k not in RUNTIME_ONLY_ASR}
     blob = json.dumps({"settings": relevant, "resources": resources_spec}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
