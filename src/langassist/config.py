@@ -153,6 +153,12 @@ class AsrSettings:
     """Languages the call can be in (e.g. a queue's languages). Empty: any of Whisper's
     99. When set, each window is decoded in the most probable candidate, so a short,
     strongly accented utterance is not transcribed in an unrelated language."""
+    pack_windows: bool = False
+    """Decode consecutive VAD windows of a track as one Whisper input (up to 28 s of
+    speech, the silence between them cut to 1 s): fewer encoder passes on two-party
+    calls, where each channel is silent while the other side talks."""
+    encode_once: bool = False
+    """Reuse the language detection's encoder pass for decoding (multilingual models)."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)

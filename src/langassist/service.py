@@ -96,6 +96,8 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         max_decode_factor=asr.max_decode_factor,
         detect_language=asr.detect_language,
         candidate_languages=asr.candidate_languages,
+        pack_windows=asr.pack_windows,
+        encode_once=asr.encode_once,
     )
     return FasterWhisperTranscriber(
         model_dir,

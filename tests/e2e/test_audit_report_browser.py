@@ -1,12 +1,15 @@
-"""summary.html in headless Chromium: it renders offline and its plots are visible.
+"""summary.html and a call report in headless Chromium: they render offline and their
+plots are visible.
 
 Needs the ``playwright`` package and a system Chromium (``/usr/bin/chromium``; no
-``playwright install``); skipped when either is missing. The screenshot goes to a
-``test-artifacts`` folder under the test's temporary folder.
+``playwright install``); skipped when either is missing. The screenshots go to a
+``test-artifacts`` folder under the test's temporary folder (or to
+``$LANGASSIST_TEST_ARTIFACTS`` when set, e.g. for CI to upload).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -26,8 +29,8 @@ def test_summary_plots_are_visible(tmp_path: Path) -> None:
     write_chats(tmp_path / "in", 3)
     out = tmp_path / "out"
     run_audit([tmp_path / "in"], out, service.load_settings(), AuditOptions(engine="inline", resources=FAKE))
-    artifacts = tmp_path / "test-artifacts"
-    artifacts.mkdir()
+    artifacts = Path(os.environ.get("LANGASSIST_TEST_ARTIFACTS") or tmp_path / "test-artifacts")
+    artifacts.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -41,6 +44,16 @@ def test_summary_plots_are_visible(tmp_path: Path) -> None:
             assert image.is_visible()
             assert image.evaluate("img => img.complete && img.naturalWidth > 100")
         page.screenshot(path=str(artifacts / "summary.png"), full_page=True)
+        page.locator("table a").first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith(".html") and "/calls/" in page.url
+        timeline = page.locator("svg.plot")
+        assert timeline.count() == 1 and timeline.is_visible()
+        box = timeline.bounding_box()
+        assert box is not None and box["width"] > 500 and box["height"] > 150
+        assert page.locator("svg.plot rect[fill^='#']").count() >= 3  # lanes and speaker turns
+        page.screenshot(path=str(artifacts / "call.png"), full_page=True)
         browser.close()
     assert (artifacts / "summary.png").stat().st_size > 10_000
+    assert (artifacts / "call.png").stat().st_size > 10_000
     assert all(url.startswith(("file:", "data:")) for url in requests)

@@ -49,3 +49,14 @@ def test_audit_cli_bad_option_exits_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(make_app(), ["audit", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
                                              "--engine", "spark", "--resources", FAKE])
     assert result.exit_code == 1 and "engine" in result.output
+
+
+def test_workers_share_the_cores() -> None:
+    from langassist import service
+    from langassist.cli.audit import share_cores
+
+    settings = service.load_settings(overrides={"asr.cpu_threads": 2})
+    assert share_cores(settings, 1, cores=2).asr.cpu_threads == 2
+    assert share_cores(settings, 2, cores=2).asr.cpu_threads == 1
+    assert share_cores(settings, 4, cores=2).asr.cpu_threads == 1
+    assert share_cores(settings, 2, cores=16).asr.cpu_threads == 2  # never raised

@@ -43,6 +43,8 @@ def test_t18_rerun_does_no_work_and_config_change_redoes_all(tmp_path: Path) -> 
     assert (second.processed, second.skipped, second.done) == (0, 4, 4)
     for path, data in published.items():
         assert path.read_bytes() == data, f"{path} changed on a rerun that did no work"
+    threads = service.load_settings(overrides={"asr.cpu_threads": 1})  # speed, not output
+    assert run_audit([inputs], out, threads, options(engine="inline")).processed == 0
     changed = service.load_settings(overrides={"assessment.barrier_threshold": 0.9})
     third = run_audit([inputs], out, changed, options(engine="inline"))
     assert third.processed == 4
@@ -122,7 +124,7 @@ def test_stereo_recordings_and_manifest_columns(tmp_path: Path) -> None:
     assert pq.read_table(out / "calls.parquet").num_rows == 2
     assert pq.read_table(out / "utterances.parquet").num_rows == len(utterances)
     html = (out / rows["c-left"]["report"]).read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "<script" not in html
+    assert '<svg class="plot"' in html and "<script" not in html
     assert "data:image/png;base64," in (out / "summary.html").read_text(encoding="utf-8")
 
 

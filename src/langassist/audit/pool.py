@@ -75,7 +75,7 @@ class ProcessPool:
         method = start_method or ("forkserver" if sys.platform.startswith("linux") else "spawn")
         self._context = multiprocessing.get_context(method)
         if method == "forkserver":
-            self._context.set_forkserver_preload(["langassist.audit.worker"])
+            self._context.set_forkserver_preload(["langassist.audit.preload"])
         self.workers = workers
         self.resources = resources
         self.settings = settings

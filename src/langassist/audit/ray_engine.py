@@ -30,13 +30,23 @@ from pathlib import Path
 from typing import Any
 
 from langassist.audit.inputs import CallTask
-from langassist.audit.worker import Fatal, failure_result, load_resources, process_call
+from langassist.audit.worker import (
+    Fatal,
+    failure_result,
+    limit_threads,
+    load_resources,
+    process_call,
+)
 from langassist.config import Settings
 from langassist.errors import BackendUnavailable, LangassistError
 from langassist.pii import redact_text
 
 __all__ = ["run_on_ray"]
 
+LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
+"""Object store of a local Ray instance started for a run: rows are call tasks and small
+JSON results (documents go to disk, not through Ray), so Ray's default of 30% of memory
+would only slow the start."""
 INSTALL_HINT = "--engine ray needs Ray Data: pip install 'langassist[ray]' (or pip install 'ray[data]')"
 
 
@@ -51,6 +61,7 @@ class CallActor:
         from langassist.pii import install_log_redaction
 
         install_log_redaction()
+        limit_threads(settings)
         self.settings = settings
         self.out_dir = Path(out_dir)
         self.timeout_s = timeout_s
@@ -105,7 +116,7 @@ def run_on_ray(
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(num_cpus=max(1, options.workers), include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+                     configure_logging=False, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
     try:
         with warnings.catch_warnings():  # Ray Data's own deprecation notices at start-up
             warnings.simplefilter("ignore", DeprecationWarning)

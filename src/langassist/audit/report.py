@@ -1,7 +1,8 @@
 """Static, offline HTML reports: one per call and an aggregate ``summary.html``.
 
-Plots are drawn with matplotlib (Agg) and embedded as base64 PNG, so a report is one
-file with no script, no font and no network request. Every text comes from the
+A call's timeline is an inline SVG drawn here (cheap enough for every call of a large
+audit); the summary's plots are drawn with matplotlib (Agg) and embedded as base64 PNG.
+Either way a report is one file with no script, no font and no network request. Every text comes from the
 redacted document (or rows derived from it), so redaction covers the reports too.
 Output is deterministic: the same document gives the same bytes.
 """
@@ -27,7 +28,7 @@ text-align:left;vertical-align:top;font-size:.92em}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:.85em}
 .barrier{background:#c44e52;color:#fff}.clear{background:#55a868;color:#fff}.unknown{background:#999;color:#fff}
 tr.hard td{background:#fff4e5}tr.confused td{background:#fdecea}tr.suggestion td{background:#eaf5ea}
-mark{background:#ffe08a}.plot{max-width:100%;height:auto}.muted{color:#777}
+mark{background:#ffe08a}.plot{max-width:100%;height:auto}svg.plot text{fill:#333}.muted{color:#777}
 """
 
 
@@ -64,46 +65,104 @@ def _colors(keys: Sequence[str]) -> dict[str, str]:
     return {key: _PALETTE[index % len(_PALETTE)] for index, key in enumerate(sorted(set(keys)))}
 
 
-def timeline_png(document: Mapping[str, Any]) -> str:
-    """The call timeline: speaker turns coloured by language, agent difficulty, barrier
-    level, customer confusion and suggestions, on one time axis."""
-    plt = load_pyplot()
+def _tick_step(duration_s: float) -> float:
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration_s / step <= 12:
+            return float(step)
+    return 7200.0
+
+
+def timeline_svg(document: Mapping[str, Any]) -> str:
+    """The call timeline as an inline SVG: speaker turns coloured by language, agent
+    difficulty, barrier level, customer confusion and suggestions on one time axis.
+
+    Drawn directly (no plotting library): a few hundred elements at most, milliseconds
+    per call, sharp at any zoom, and deterministic.
+    """
     utterances = document.get("utterances", [])
     tracks = sorted({u.get("track") or "mixed" for u in utterances}) or ["agent"]
     languages = [(u.get("text_language") or {}).get("language") or "unknown" for u in utterances]
     colors = _colors(languages)
-    figure, (lanes, levels) = plt.subplots(2, 1, figsize=(10, 4.2), sharex=True,
-                                           gridspec_kw={"height_ratios": [1, 1.4]}, layout="constrained")
+    timeline = document.get("timeline", [])
+    confusion = document.get("confusion", [])
+    suggestions = document.get("suggestions", [])
+    ends = [float(u["end_s"]) for u in utterances] + [float(p["time_s"]) for p in timeline]
+    duration = max([float(document.get("duration_s") or 0.0), *ends, 1.0])
+    width, left, right = 1000, 80, 20
+    lane_h, lanes_top = 26, 28
+    levels_top = lanes_top + lane_h * len(tracks) + 34
+    levels_h = 120
+    height = levels_top + levels_h + 40
+    span = width - left - right
+
+    def x(time_s: float) -> float:
+        return round(left + span * min(max(time_s, 0.0), duration) / duration, 1)
+
+    def y(level: float) -> float:
+        return round(levels_top + levels_h * (1.0 - (min(max(level, -0.15), 1.15) + 0.15) / 1.3), 1)
+
+    out = [f'<svg class="plot" role="img" aria-label="call timeline" xmlns="http://www.w3.org/2000/svg" '
+           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-size="11" '
+           f'font-family="system-ui,sans-serif">',
+           f'<text x="{left}" y="16">speakers (colour: language)</text>']
+    legend_x = width - right
+    for language, color in sorted(colors.items(), reverse=True):
+        legend_x -= 14 + 7 * len(language) + 12
+        out.append(f'<rect x="{legend_x}" y="7" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{legend_x + 14}" y="16">{html.escape(language)}</text>')
+    for row, track in enumerate(tracks):
+        top = lanes_top + row * lane_h
+        out.append(f'<text x="{left - 8}" y="{top + lane_h / 2 + 4}" text-anchor="end">{html.escape(track)}</text>'
+                   f'<rect x="{left}" y="{top}" width="{span}" height="{lane_h - 4}" fill="#f4f4f4"/>')
     for utterance, language in zip(utterances, languages, strict=True):
         row = tracks.index(utterance.get("track") or "mixed")
         start, end = float(utterance["start_s"]), float(utterance["end_s"])
-        lanes.barh(row, max(end - start, 0.3), left=start, color=colors[language], height=0.6)
-    lanes.set_yticks(range(len(tracks)), tracks)
-    lanes.set_title("speakers (colour: language)", fontsize=9, loc="left")
-    for language, color in colors.items():
-        lanes.barh(0, 0, color=color, label=language)
-    lanes.legend(loc="upper right", fontsize=7, ncols=min(4, max(1, len(colors))))
-    hard = [(0.5 * (u["start_s"] + u["end_s"]), (u.get("difficulty") or {}).get("value"))
-            for u in utterances if (u.get("difficulty") or {}).get("value") is not None]
-    if hard:
-        levels.stem([t for t, _ in hard], [v for _, v in hard], linefmt="C1-", markerfmt="C1o",
-                    basefmt=" ", label="agent difficulty")
-    timeline = document.get("timeline", [])
+        bar = max(x(end) - x(start), 2.0)
+        out.append(f'<rect x="{x(start)}" y="{lanes_top + row * lane_h}" width="{bar:.1f}" '
+                   f'height="{lane_h - 4}" fill="{colors[language]}"><title>{html.escape(str(utterance.get("track")))} '
+                   f'{start:.1f}-{end:.1f} s, {html.escape(language)}</title></rect>')
+    out.append(f'<text x="{left}" y="{levels_top - 10}">agent difficulty (orange), barrier level (red), '
+               'confusion (x), suggestion (triangle)</text>')
+    out.append(f'<rect x="{left}" y="{levels_top}" width="{span}" height="{levels_h}" fill="none" stroke="#ccc"/>')
+    for level in (0.0, 0.5, 1.0):
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(level)}" y2="{y(level)}" stroke="#eee"/>'
+                   f'<text x="{left - 6}" y="{y(level) + 4}" text-anchor="end">{level:g}</text>')
+    for utterance in utterances:
+        value = (utterance.get("difficulty") or {}).get("value")
+        if value is None:
+            continue
+        middle = x(0.5 * (float(utterance["start_s"]) + float(utterance["end_s"])))
+        out.append(f'<line x1="{middle}" x2="{middle}" y1="{y(0)}" y2="{y(value)}" stroke="#dd8452"/>'
+                   f'<circle cx="{middle}" cy="{y(value)}" r="3.5" fill="#dd8452">'
+                   f'<title>difficulty {value:.2f}</title></circle>')
     if timeline:
-        levels.step([p["time_s"] for p in timeline], [p["level"] for p in timeline], where="post",
-                    color="C3", label="barrier level")
-    confusion = document.get("confusion", [])
-    if confusion:
-        levels.scatter([c["time_s"] for c in confusion], [1.05] * len(confusion), marker="x",
-                       color="C3", s=40, label="confusion")
-    suggestions = document.get("suggestions", [])
-    if suggestions:
-        levels.scatter([s["time_s"] for s in suggestions], [-0.05] * len(suggestions), marker="^",
-                       color="C2", s=40, label="suggestion")
-    levels.set_ylim(-0.15, 1.15)
-    levels.set_xlabel("time (s)")
-    levels.legend(loc="upper left", fontsize=7, ncols=4)
-    return _figure_png(figure)
+        points: list[str] = []
+        for index, point in enumerate(timeline):
+            level = float(point["level"])
+            if index:
+                points.append(f"{x(float(point['time_s']))},{y(float(timeline[index - 1]['level']))}")
+            points.append(f"{x(float(point['time_s']))},{y(level)}")
+        points.append(f"{x(duration)},{y(float(timeline[-1]['level']))}")
+        out.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#c44e52" stroke-width="2"/>')
+    for signal in confusion:
+        cx, cy = x(float(signal["time_s"])), y(1.05)
+        out.append(f'<path d="M{cx - 4},{cy - 4}L{cx + 4},{cy + 4}M{cx - 4},{cy + 4}L{cx + 4},{cy - 4}" '
+                   f'stroke="#c44e52" stroke-width="2"><title>{html.escape(str(signal.get("kind")))} at '
+                   f'{float(signal["time_s"]):.1f} s</title></path>')
+    for suggestion in suggestions:
+        cx, cy = x(float(suggestion["time_s"])), y(-0.05)
+        out.append(f'<path d="M{cx},{cy - 5}L{cx + 5},{cy + 4}L{cx - 5},{cy + 4}Z" fill="#55a868">'
+                   f'<title>{html.escape(str(suggestion.get("category")))} at '
+                   f'{float(suggestion["time_s"]):.1f} s</title></path>')
+    step = _tick_step(duration)
+    axis = levels_top + levels_h
+    tick = 0.0
+    while tick <= duration + 1e-9:
+        out.append(f'<line x1="{x(tick)}" x2="{x(tick)}" y1="{axis}" y2="{axis + 4}" stroke="#888"/>'
+                   f'<text x="{x(tick)}" y="{axis + 16}" text-anchor="middle">{tick:g}</text>')
+        tick += step
+    out.append(f'<text x="{left + span / 2}" y="{axis + 32}" text-anchor="middle">time (s)</text></svg>')
+    return "".join(out)
 
 
 def _highlight(text: str, terms: Sequence[str]) -> str:
@@ -135,7 +194,7 @@ def render_call_html(document: Mapping[str, Any]) -> str:
     redactions = sum(int(v) for v in (privacy.get("redactions") or {}).values())
     parts.append(f"</p><p class=\"muted\">PII redaction {'on' if privacy.get('redacted') else 'OFF'}"
                  f" &middot; {redactions} redaction(s)</p>")
-    parts.append("<h2>Timeline</h2>" + _img(timeline_png(document), "call timeline"))
+    parts.append("<h2>Timeline</h2>" + timeline_svg(document))
     speakers = document.get("speakers") or {}
     if speakers:
         parts.append("<h2>Speakers</h2><table><tr><th>track</th><th>language</th><th>accent</th></tr>")

@@ -133,6 +133,10 @@ def call_settings(settings: Settings, task: CallTask) -> Settings:
     return settings
 
 
+RUNTIME_ONLY_ASR = ("cpu_threads",)
+"""ASR settings that change the speed of a call, not its output."""
+
+
 def config_fingerprint(settings: Settings, resources_spec: str) -> str:
     """What decides a call's output: every settings section that the audit reads."""
     import hashlib
@@ -140,6 +144,8 @@ def config_fingerprint(settings: Settings, resources_spec: str) -> str:
 
     data = settings.to_dict()
     relevant = {k: v for k, v in data.items() if k not in ("models", "streaming", "data_dir", "pipeline")}
+    # How many threads decode a call is how fast, not what: a rerun with other --workers resumes.
+    relevant["asr"] = {k: v for k, v in relevant["asr"].items() if k not in RUNTIME_ONLY_ASR}
     blob = json.dumps({"settings": relevant, "resources": resources_spec}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -336,15 +342,27 @@ def _die_with_parent() -> None:
         os._exit(0)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(settings: Settings) -> None:
+    """Hold a worker's OpenMP/BLAS libraries (the embedder, numpy) to its share of the
+    cores, ``asr.cpu_threads``, unless the environment already says otherwise: N workers
+    each spinning up one thread per core would oversubscribe the machine."""
+    import os
+
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(settings.asr.cpu_threads))
+
+
 def warm_up() -> None:
-    """Import what every call needs (service, stages, matplotlib) before the first call,
-    so a call's timeout measures the call, not the imports."""
+    """Import what every call needs (service, stages, reports) before the first call,
+    so a call's timeout measures the call, not the imports. (The summary's plotting
+    library is loaded by the driver only, not by workers.)"""
     import langassist.assessment  # noqa: F401
     import langassist.audio  # noqa: F401
+    import langassist.audit.report  # noqa: F401
     import langassist.service  # noqa: F401
-    from langassist.audit.report import load_pyplot
-
-    load_pyplot()
 
 
 def worker_main(connection: Any, spec: str, settings: Settings, out_dir: str) -> None:
@@ -360,6 +378,7 @@ def worker_main(connection: Any, spec: str, settings: Settings, out_dir: str) ->
     from langassist.pii import install_log_redaction
 
     install_log_redaction()
+    limit_threads(settings)
     try:
         resources = load_resources(spec)
         warm_up()

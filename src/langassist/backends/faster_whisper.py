@@ -9,12 +9,19 @@ stays bounded on long calls, and a per-window time budget caps re-decoding work
 
 Results are fully materialized here: faster-whisper's segments are a lazy generator,
 and the work happens while iterating it, so the budget wraps the iteration.
+
+Two options make batch transcription cheaper (both off by default; the audit pipeline
+turns them on): ``pack_windows`` decodes several VAD windows of a track as one Whisper
+input (Whisper's encoder costs the same for 5 s of speech as for 30 s, and each side of
+a two-party call is silent about half the time), and ``encode_once`` runs the encoder
+once per window for both the language evidence and the decoding.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +33,14 @@ from langassist.backends.base import Segment, Transcription
 from langassist.errors import BackendError, BackendUnavailable
 from langassist.events import LanguageDistribution, Word
 
-__all__ = ["DecodeOptions", "FasterWhisperTranscriber", "fitted_frames", "plan_windows", "split_at_timestamps"]
+__all__ = [
+    "DecodeOptions",
+    "FasterWhisperTranscriber",
+    "fitted_frames",
+    "pack_windows",
+    "plan_windows",
+    "split_at_timestamps",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +53,8 @@ MAX_TOKENS_PER_S = 8.0
 """Fitted decodes stop after this many tokens per second of audio (plus ``MIN_TOKENS``):
 speech is 2-5 tokens a second, a repetition loop runs on to Whisper's 448."""
 MIN_TOKENS = 16
+PACK_GAP_S = 0.3
+"""Silence put between two packed windows (Whisper ends a segment at a pause)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +88,14 @@ class DecodeOptions:
     without_timestamps: bool = False
     """Decode text tokens only (no segment timestamps); word timestamps still come from
     the cross-attention alignment when ``word_timestamps`` is on. Fitted decodes only."""
+    pack_windows: bool = False
+    """Decode consecutive VAD windows of a track as one input of up to ``MAX_WINDOW_S``
+    (the silence between them cut to ``PACK_GAP_S``), times mapped back to the track; a
+    segment that spans two packed windows is split between them by its words. The
+    windows share one language distribution."""
+    encode_once: bool = False
+    """Reuse the encoder output of the language detection for decoding (one encoder pass
+    per window instead of two on multilingual models)."""
 
 
 def plan_windows(
@@ -132,6 +156,147 @@ def _widen(
         after = min(context, ceiling - end, spare - before)
         widened.append((start - before, end + after))
     return widened
+
+
+def pack_windows(
+    windows: list[tuple[int, int]],
+    *,
+    max_window_s: float = MAX_WINDOW_S,
+    gap_s: float | None = None,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+) -> list[list[tuple[int, int]]]:
+    """Group consecutive decode windows into packs whose speech, joined with ``gap_s``
+    (default ``PACK_GAP_S``) of silence, stays within ``max_window_s`` (a longer window
+    stays alone)."""
+    limit = int(max_window_s * sample_rate_hz)
+    gap = int((PACK_GAP_S if gap_s is None else gap_s) * sample_rate_hz)
+    packs: list[list[tuple[int, int]]] = []
+    length = 0
+    for start, end in windows:
+        size = end - start
+        if packs and length + gap + size <= limit:
+            packs[-1].append((start, end))
+            length += gap + size
+        else:
+            packs.append([(start, end)])
+            length = size
+    return packs
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Where one packed window sits in the joined input and in the track (seconds)."""
+
+    packed_start_s: float
+    packed_end_s: float
+    track_start_s: float
+
+    def to_track(self, packed_s: float) -> float:
+        clamped = min(max(packed_s, self.packed_start_s), self.packed_end_s)
+        return round(self.track_start_s + clamped - self.packed_start_s, 3)
+
+
+def _join(audio: np.ndarray, pack: list[tuple[int, int]], offset_s: float) -> tuple[np.ndarray, list[_Piece]]:
+    """The pack's windows joined with ``PACK_GAP_S`` of silence, and where each one went."""
+    gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE_HZ), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    pieces: list[_Piece] = []
+    position = 0
+    for index, (start, end) in enumerate(pack):
+        if index:
+            parts.append(gap)
+            position += gap.size
+        parts.append(audio[start:end])
+        pieces.append(_Piece(position / SAMPLE_RATE_HZ, (position + end - start) / SAMPLE_RATE_HZ,
+                             offset_s + start / SAMPLE_RATE_HZ))
+        position += end - start
+    return np.concatenate(parts), pieces
+
+
+def _piece_of(pieces: list[_Piece], start_s: float, end_s: float) -> int:
+    """The piece holding the middle of ``start_s..end_s`` (the nearest one in a gap)."""
+    middle = 0.5 * (start_s + end_s)
+
+    def distance(piece: _Piece) -> float:
+        return max(piece.packed_start_s - middle, 0.0, middle - piece.packed_end_s)
+
+    return min(range(len(pieces)), key=lambda index: distance(pieces[index]))
+
+
+def _unpack(segments: list[Segment], pieces: list[_Piece]) -> list[Segment]:
+    """Segments decoded from a packed input (times in the input) in track time, split
+    where a segment's words fall in different pieces."""
+    out: list[Segment] = []
+    for segment in segments:
+        if not segment.words:
+            piece = pieces[_piece_of(pieces, segment.start_s, segment.end_s)]
+            out.append(dataclasses.replace(
+                segment, start_s=piece.to_track(segment.start_s), end_s=piece.to_track(segment.end_s)
+            ))
+            continue
+        groups: list[tuple[int, list[Word]]] = []
+        for word in segment.words:
+            index = _piece_of(pieces, word.start_s, word.end_s)
+            piece = pieces[index]
+            mapped = dataclasses.replace(
+                word, start_s=piece.to_track(word.start_s), end_s=piece.to_track(word.end_s)
+            )
+            if groups and groups[-1][0] == index:
+                groups[-1][1].append(mapped)
+            else:
+                groups.append((index, [mapped]))
+        for _, words in groups:
+            text = segment.text if len(groups) == 1 else " ".join(word.text for word in words)
+            out.append(dataclasses.replace(
+                segment, start_s=words[0].start_s, end_s=words[-1].end_s, text=text, words=tuple(words)
+            ))
+    return out
+
+
+def _unheard(
+    pack: list[tuple[int, int]], segments: list[Segment], offset_s: float, min_speech_s: float = 0.5
+) -> list[tuple[int, int]]:
+    """The pack's windows (of at least ``min_speech_s``) that no decoded segment overlaps."""
+    missing = []
+    for start, end in pack:
+        start_s, end_s = offset_s + start / SAMPLE_RATE_HZ, offset_s + end / SAMPLE_RATE_HZ
+        if end_s - start_s < min_speech_s:
+            continue
+        if not any(segment.start_s < end_s and segment.end_s > start_s for segment in segments):
+            missing.append((start, end))
+    return missing
+
+
+class _EncoderCache:
+    """Wraps ``WhisperModel.encode`` so that the encoder output already computed for a
+    window (for its language distribution) is reused when decoding that same window.
+    The held output is per thread and only for the exact same features."""
+
+    def __init__(self, encode: Any) -> None:
+        self._encode = encode
+        self._local = threading.local()
+
+    def __call__(self, features: np.ndarray) -> Any:
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0].shape == features.shape and np.array_equal(held[0], features):
+            return held[1]
+        return self._encode(features)
+
+    def hold(self, features: np.ndarray, output: Any) -> None:
+        """Reuse ``output`` for ``features`` in this thread until :meth:`release`."""
+        self._local.held = (features, output)
+
+    def release(self) -> None:
+        self._local.held = None
+
+    @staticmethod
+    def install(model: Any) -> _EncoderCache:
+        """The cache on ``model`` (installed on first use, shared by every transcriber)."""
+        cache = model.__dict__.get("encode")
+        if not isinstance(cache, _EncoderCache):
+            cache = _EncoderCache(model.encode)
+            model.encode = cache
+        return cache
 
 
 class FasterWhisperTranscriber:
@@ -226,11 +391,10 @@ class FasterWhisperTranscriber:
         speech_s = sum(end - start for start, end in speech) / SAMPLE_RATE_HZ
         segments: list[Segment] = []
         dropped: list[str] = []
-        for index, (window_start, window_end) in enumerate(windows):
-            window = audio[window_start:window_end]
-            window_offset = offset_s + window_start / SAMPLE_RATE_HZ
-            window_segments, window_dropped = self._decode_window(
-                window, language, window_offset, prompt if index == 0 else None
+        packs = pack_windows(windows) if options.pack_windows else [[window] for window in windows]
+        for index, pack in enumerate(packs):
+            window_segments, window_dropped = self._decode_pack(
+                audio, pack, language, offset_s, prompt if index == 0 else None
             )
             segments.extend(window_segments)
             dropped.extend(window_dropped)
@@ -260,6 +424,8 @@ class FasterWhisperTranscriber:
             "word_timestamps": options.word_timestamps,
             "max_decode_factor": options.max_decode_factor,
             "candidate_languages": list(options.candidate_languages),
+            "pack_windows": options.pack_windows,
+            "encode_once": options.encode_once,
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -276,6 +442,36 @@ class FasterWhisperTranscriber:
             raise BackendError(f"voice activity detection failed: {exc}") from exc
         return [(int(span["start"]), int(span["end"])) for span in spans]
 
+    def _decode_pack(
+        self,
+        audio: np.ndarray,
+        pack: list[tuple[int, int]],
+        language: str | None,
+        offset_s: float,
+        prompt: str | None,
+    ) -> tuple[list[Segment], list[str]]:
+        """Decode one window, or several joined into one input (``pack_windows``).
+
+        Whisper can end a joined input early, taking the rest for silence: the windows it
+        did not reach are decoded again, joined again when they are several and some
+        were heard, else each alone.
+        """
+        if len(pack) == 1:
+            start, end = pack[0]
+            return self._decode_window(audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt)
+        window, pieces = _join(audio, pack, offset_s)
+        decoded, dropped = self._decode_window(window, language, 0.0, prompt)
+        segments = _unpack(decoded, pieces)
+        missed = _unheard(pack, segments, offset_s)
+        if missed:
+            again = [[item] for item in missed] if len(missed) == len(pack) else pack_windows(missed)
+            for sub in again:
+                more, more_dropped = self._decode_pack(audio, sub, language, offset_s, None)
+                segments.extend(more)
+                dropped.extend(more_dropped)
+            segments.sort(key=lambda segment: segment.start_s)
+        return segments, dropped
+
     def _decode_window(
         self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None = None
     ) -> tuple[list[Segment], list[str]]:
@@ -284,11 +480,20 @@ class FasterWhisperTranscriber:
         budget_s = max(MIN_BUDGET_S, options.max_decode_factor * window_s)
         distribution: LanguageDistribution | None = None
         restrict = self.multilingual and language is None and bool(options.candidate_languages)
-        if self.multilingual and (restrict or (options.detect_language and language is not None)):
+        reused = self.multilingual and options.encode_once and window.size > 0 and (
+            restrict or language is None or options.detect_language
+        )
+        if reused:
+            distribution, top = self._detect_reusing_encoder(window)
+            if language is None and not restrict:
+                language = top
+        elif self.multilingual and (restrict or (options.detect_language and language is not None)):
             distribution = self.detect_language(window)
         if restrict and distribution is not None and distribution.probabilities:
             language = max(options.candidate_languages, key=distribution.probability)
         if options.encoder_pad_s is not None:
+            if reused:  # the fitted pass encodes its own (shorter) input
+                _EncoderCache.install(self._model).release()
             fitted = self._decode_fitted(window, language, offset_s, prompt)
             if distribution is not None:
                 fitted = [_with_language(segment, distribution) for segment in fitted]
@@ -328,6 +533,9 @@ class FasterWhisperTranscriber:
                     break
         except Exception as exc:
             raise BackendError(f"transcription failed: {exc}") from exc
+        finally:
+            if reused:
+                _EncoderCache.install(self._model).release()
         if distribution is not None:
             segments = [_with_language(segment, distribution) for segment in segments]
         return segments, dropped
@@ -447,6 +655,31 @@ class FasterWhisperTranscriber:
                 temperature=float(temperature),
             ))
         return segments
+
+    def _detect_reusing_encoder(
+        self, window: np.ndarray
+    ) -> tuple[LanguageDistribution, str | None]:
+        """The window's language distribution and most probable Whisper language code from
+        one encoder pass, held so that decoding the same window reuses that pass (held for
+        the input faster-whisper's decoder builds for a window's first 30 s: the features
+        less their last frame, padded to 30 s)."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self._model
+        try:
+            features = model.feature_extractor(window)
+            frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+            segment = pad_or_trim(features[:, :frames])
+            encoded = model.encode(segment)
+            ranked = model.model.detect_language(encoded)[0]
+        except Exception as exc:
+            raise BackendError(f"language detection failed: {exc}") from exc
+        distribution = LanguageDistribution.from_mapping(
+            {token[2:-2]: float(probability) for token, probability in ranked}
+        )
+        top = str(ranked[0][0])[2:-2] if ranked else None
+        _EncoderCache.install(model).hold(segment, encoded)
+        return distribution, top
 
     @staticmethod
     def _convert(raw: Any, offset_s: float) -> Segment:

@@ -18,11 +18,25 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from langassist import service
+from langassist.config import Settings
 from langassist.errors import LangassistError
 
-__all__ = ["audit_command"]
+__all__ = ["audit_command", "share_cores"]
 
 stderr = Console(stderr=True)
+
+
+def share_cores(settings: Settings, workers: int, cores: int | None = None) -> Settings:
+    """``settings`` with ``asr.cpu_threads`` lowered so that ``workers`` processes share the
+    machine's cores instead of each taking ``asr.cpu_threads`` of them (never raised)."""
+    import dataclasses
+    import os
+
+    cores = cores or os.cpu_count() or 1
+    threads = max(1, min(settings.asr.cpu_threads, cores // workers))
+    if threads == settings.asr.cpu_threads:
+        return settings
+    return dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, cpu_threads=threads))
 
 
 def audit_command(
@@ -35,7 +49,8 @@ def audit_command(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (reports, tables, state).")],
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (Ray actors with --engine ray).",
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (Ray actors with --engine ray); "
+                                         "they share the cores: asr.cpu_threads is lowered to cores / workers.",
                                          min=1)] = 1,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Probe every input and report what would fail; "
                                           "load no model, write nothing.")] = False,
@@ -72,6 +87,7 @@ def audit_command(
     }.items() if v is not None}
     try:
         settings = service.load_settings(pipeline, overrides=overrides)
+        settings = share_cores(settings, workers)
         options = AuditOptions(workers=workers, engine=engine, timeout_s=timeout_s,
                                resources=resources or DEFAULT_RESOURCES, ray_address=ray_address)
         if dry_run:

@@ -1,0 +1,118 @@
+"""``asr.pack_windows`` and ``asr.encode_once`` of the faster-whisper backend, without a
+model: window packing, time mapping back to the track, the re-decode of a window that a
+packed decode skipped, and the encoder-output cache."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from langassist.backends import faster_whisper as fw
+from langassist.backends.base import Segment
+from langassist.events import Word
+
+SR = 16000
+
+
+def test_pack_windows_fills_inputs_up_to_the_limit() -> None:
+    windows = [(0, 5 * SR), (20 * SR, 25 * SR), (40 * SR, 60 * SR), (70 * SR, 72 * SR)]
+    packs = fw.pack_windows(windows, max_window_s=28.0, gap_s=0.3)
+    assert packs == [[windows[0], windows[1]], [windows[2], windows[3]]]
+    # a window longer than the limit stays alone
+    assert fw.pack_windows([(0, 30 * SR), (31 * SR, 32 * SR)], max_window_s=28.0) == [
+        [(0, 30 * SR)], [(31 * SR, 32 * SR)]
+    ]
+    assert fw.pack_windows([]) == []
+
+
+def test_join_and_unpack_map_times_back_to_the_track() -> None:
+    audio = np.arange(40 * SR, dtype=np.float32)
+    pack = [(2 * SR, 4 * SR), (30 * SR, 33 * SR)]
+    joined, pieces = fw._join(audio, pack, offset_s=100.0)
+    gap = int(fw.PACK_GAP_S * SR)
+    assert joined.size == 2 * SR + gap + 3 * SR
+    assert joined[0] == 2 * SR and joined[2 * SR + gap] == 30 * SR and not joined[2 * SR:2 * SR + gap].any()
+    second = 2.0 + fw.PACK_GAP_S
+    words = (
+        Word(0.5, 1.0, "hello", 0.9), Word(1.2, 1.9, "there,", 0.9),
+        Word(second + 0.1, second + 0.6, "how", 0.8), Word(second + 0.7, second + 1.2, "are", 0.8),
+    )
+    spanning = Segment(0.4, second + 1.3, "hello there, how are", words=words, avg_logprob=-0.2)
+    plain = Segment(second + 2.0, second + 2.9, "you")
+    out = fw._unpack([spanning, plain], pieces)
+    assert [(s.start_s, s.end_s, s.text) for s in out] == [
+        (102.5, 103.9, "hello there,"), (130.1, 131.2, "how are"), (132.0, 132.9, "you"),
+    ]
+    assert [w.start_s for w in out[1].words] == [130.1, 130.7]
+    assert out[0].avg_logprob == -0.2
+    # a word in the gap goes to the nearer window and is clamped into it
+    (clamped,) = fw._unpack([Segment(2.05, 2.1, "uh", words=(Word(2.05, 2.1, "uh", 0.5),))], pieces)
+    assert (clamped.start_s, clamped.end_s) == (104.0, 104.0)
+
+
+def test_unheard_lists_windows_without_segments() -> None:
+    pack = [(0, 2 * SR), (10 * SR, 14 * SR), (20 * SR, 20 * SR + SR // 4)]
+    heard = [Segment(0.5, 1.5, "hi")]
+    # the third window is under half a second: not worth a decode of its own
+    assert fw._unheard(pack, heard, offset_s=0.0) == [(10 * SR, 14 * SR)]
+    assert fw._unheard(pack, [*heard, Segment(12.0, 13.0, "yes")], offset_s=0.0) == []
+
+
+class FakeWhisper:
+    """A stand-in for ``WhisperModel`` (English only) that hears only the first second of
+    any input it is given, as Whisper does when it ends a packed input early."""
+
+    def __init__(self) -> None:
+        self.model = SimpleNamespace(is_multilingual=False)
+        self.inputs: list[int] = []
+
+    def transcribe(self, window: np.ndarray, **options: Any) -> tuple[Any, Any]:
+        self.inputs.append(window.size)
+        word = SimpleNamespace(start=0.1, end=0.6, word=" word", probability=0.9)
+        raw = SimpleNamespace(start=0.1, end=0.6, text=" word", words=[word], avg_logprob=-0.1,
+                              no_speech_prob=0.01, compression_ratio=1.0, temperature=0.0)
+        return iter([raw]), SimpleNamespace(all_language_probs=None)
+
+
+def fake_transcriber(pack: bool) -> tuple[fw.FasterWhisperTranscriber, FakeWhisper]:
+    model = FakeWhisper()
+    options = fw.DecodeOptions(pack_windows=pack, vad_window_context_s=0.0)
+    transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=options, model=model)
+    spans = [(1 * SR, 3 * SR), (10 * SR, 12 * SR), (20 * SR, 22 * SR)]
+    transcriber._speech_spans = lambda audio: spans  # type: ignore[method-assign]
+    return transcriber, model
+
+
+def test_packed_decode_redoes_the_windows_it_missed() -> None:
+    audio = np.zeros(30 * SR, dtype=np.float32)
+    unpacked, model = fake_transcriber(pack=False)
+    result = unpacked.transcribe(audio, offset_s=5.0)
+    assert len(model.inputs) == 3 and [s.start_s for s in result.segments] == [6.1, 15.1, 25.1]
+    packed, model = fake_transcriber(pack=True)
+    result = packed.transcribe(audio, offset_s=5.0)
+    # one packed input (6 s of speech and two gaps); the two windows it did not reach,
+    # packed again; the last one, still unheard, alone
+    gap = int(fw.PACK_GAP_S * SR)
+    assert model.inputs == [3 * 2 * SR + 2 * gap, 2 * 2 * SR + gap, 2 * SR]
+    assert [s.start_s for s in result.segments] == [6.1, 15.1, 25.1]
+    assert packed.describe()["pack_windows"] is True
+
+
+def test_encoder_cache_reuses_only_the_held_features() -> None:
+    calls: list[np.ndarray] = []
+
+    def encode(features: np.ndarray) -> str:
+        calls.append(features)
+        return f"encoded {len(calls)}"
+
+    model = SimpleNamespace(encode=encode)
+    cache = fw._EncoderCache.install(model)
+    assert fw._EncoderCache.install(model) is cache and model.encode is cache
+    held = np.ones((80, 3000), dtype=np.float32)
+    cache.hold(held, "held output")
+    assert model.encode(held.copy()) == "held output" and not calls
+    assert model.encode(np.zeros((80, 3000), dtype=np.float32)) == "encoded 1"
+    cache.release()
+    assert model.encode(held) == "encoded 2"
