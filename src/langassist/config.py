@@ -137,6 +137,11 @@ class AsrSettings:
     vad_window_context_s: float = 1.0
     """Audio kept around each VAD window (up to this much, never past the middle of a
     pause): Whisper decodes better with the lead-in and tail it was trained on."""
+    encoder_pad_s: float | None = None
+    """``None``: every window's mel is padded to Whisper's 30 s. A number: padded only this
+    far past the window (to at least ``encoder_min_s``) and decoded in one pass: about
+    half the encoder work on short windows, at a small accuracy cost (benchmarks/README.md)."""
+    encoder_min_s: float = 8.0
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
@@ -155,10 +160,11 @@ class AsrSettings:
     strongly accented utterance is not transcribed in an unrelated language."""
     pack_windows: bool = False
     """Decode consecutive VAD windows of a track as one Whisper input (up to 28 s of
-    speech, the silence between them cut to 1 s): fewer encoder passes on two-party
+    speech, the silence between them cut to 0.3 s): fewer encoder passes on two-party
     calls, where each channel is silent while the other side talks."""
-    encode_once: bool = False
-    """Reuse the language detection's encoder pass for decoding (multilingual models)."""
+    encode_once: bool = True
+    """Reuse the language detection's encoder pass for decoding (multilingual models):
+    the same result with one encoder pass per window instead of two."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)
@@ -167,6 +173,9 @@ class AsrSettings:
         _check_range("asr.compression_ratio_threshold", self.compression_ratio_threshold, 1.0, 10.0)
         _check_range("asr.max_decode_factor", self.max_decode_factor, 0.1, 100.0)
         _check_range("asr.vad_window_context_s", self.vad_window_context_s, 0.0, 15.0)
+        if self.encoder_pad_s is not None:
+            _check_range("asr.encoder_pad_s", self.encoder_pad_s, 1.5, 30.0)
+        _check_range("asr.encoder_min_s", self.encoder_min_s, 1.0, 30.0)
         _check_range("asr.max_repeat_ngram", self.max_repeat_ngram, 2, 50)
         _check_choice(
             "asr.compute_type", self.compute_type,

@@ -98,6 +98,8 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         candidate_languages=asr.candidate_languages,
         pack_windows=asr.pack_windows,
         encode_once=asr.encode_once,
+        encoder_pad_s=asr.encoder_pad_s,
+        encoder_min_s=asr.encoder_min_s,
     )
     return FasterWhisperTranscriber(
         model_dir,

@@ -32,7 +32,8 @@ class FakeWhisperModel:
 
 
 def transcriber(model: FakeWhisperModel, candidates: tuple[str, ...]) -> FasterWhisperTranscriber:
-    options = DecodeOptions(vad_filter=False, candidate_languages=candidates)
+    # encode_once reaches into the real model's encoder; this fake only detects and decodes
+    options = DecodeOptions(vad_filter=False, candidate_languages=candidates, encode_once=False)
     return FasterWhisperTranscriber("unused", name="fake-whisper", options=options, model=model)
 
 

@@ -10,11 +10,11 @@ stays bounded on long calls, and a per-window time budget caps re-decoding work
 Results are fully materialized here: faster-whisper's segments are a lazy generator,
 and the work happens while iterating it, so the budget wraps the iteration.
 
-Two options make batch transcription cheaper (both off by default; the audit pipeline
-turns them on): ``pack_windows`` decodes several VAD windows of a track as one Whisper
+Two options make transcription cheaper: ``encode_once`` (on by default) runs the encoder
+once per window for both the language evidence and the decoding, and ``pack_windows``
+(off by default, on in the audit pipeline) decodes several VAD windows of a track as one Whisper
 input (Whisper's encoder costs the same for 5 s of speech as for 30 s, and each side of
-a two-party call is silent about half the time), and ``encode_once`` runs the encoder
-once per window for both the language evidence and the decoding.
+a two-party call is silent about half the time).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class DecodeOptions:
     (the silence between them cut to ``PACK_GAP_S``), times mapped back to the track; a
     segment that spans two packed windows is split between them by its words. The
     windows share one language distribution."""
-    encode_once: bool = False
+    encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
 
