@@ -40,16 +40,23 @@ PUBLISHED_LINGUA_HIGH_22 = {"single-words": 85.2, "word-pairs": 95.8, "sentences
 
 
 def evaluate(identifier: Any, items: list[tuple[str, str]]) -> dict[str, Any]:
+    counts = getattr(identifier, "stage_counts", None)
+    if counts is not None:
+        counts[:] = [0] * len(counts)
     started = time.perf_counter()
     guesses = [identifier.identify(text).top for text, _ in items]
     elapsed = time.perf_counter() - started
+    extra: dict[str, Any] = {}
+    if counts is not None:
+        extra["decided_by_stage"] = {"+".join(sources): round(count / max(1, len(items)), 4)
+                                     for sources, count in zip(identifier.stage_sources, counts, strict=True)}
     per_language: dict[str, list[int]] = {}
     for guess, (_, label) in zip(guesses, items, strict=True):
         per_language.setdefault(label, []).append(int(guess == label))
     accuracy = sum(sum(v) / len(v) for v in per_language.values()) / len(per_language)
     return {"accuracy": round(100.0 * accuracy, 2), "items": len(items),
             "items_per_s": round(len(items) / elapsed, 1) if elapsed else None,
-            "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}
+            **extra, "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}
 
 
 def build_ensemble(scorers: dict[str, Any]) -> Any:
@@ -57,10 +64,7 @@ def build_ensemble(scorers: dict[str, Any]) -> Any:
 
     weights = load_ensemble_weights()
     chosen = [scorers[name] for name in weights.sources if name in scorers]
-    return TextLanguageEnsemble(
-        LANGUAGES, chosen, weights, lexicon=lexicon_scorer(),
-        tie_breaker=scorers.get(weights.tie_breaker or ""), confidence_floor=0.0,
-    )
+    return TextLanguageEnsemble(LANGUAGES, chosen, weights, lexicon=lexicon_scorer(), confidence_floor=0.0)
 
 
 def main(argv: list[str] | None = None) -> int:

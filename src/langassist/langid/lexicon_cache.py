@@ -28,7 +28,7 @@ from langassist.langid.lexicon import (
 
 __all__ = ["FORMAT_VERSION", "cache_path", "cached_wordfreq_lexicon", "load_lexicon", "save_lexicon"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever the file layout or the build's semantics change."""
 
 _READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)

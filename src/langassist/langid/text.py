@@ -13,6 +13,7 @@ a comma or cedilla below written one way (the lists disagree on which one they u
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ import regex
 
 __all__ = [
     "WordToken",
+    "canonical_tokens",
     "canonical_word",
     "has_letters",
     "iter_word_tokens",
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 _WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
+_ASCII_WORD_RE = re.compile(r"[a-z]+")  # on lower-cased ASCII text: the same tokens
 _CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]")
 _UNDER_MARKS = str.maketrans({"ș": "ş", "ț": "ţ", "Ș": "ş", "Ț": "ţ", "Ş": "ş", "Ţ": "ţ"})
 
@@ -44,6 +47,19 @@ def canonical_word(token: str) -> str:
     if not token.isascii():
         token = unicodedata.normalize("NFC", token.replace("İ", "i")).translate(_UNDER_MARKS)
     return token.casefold()
+
+
+def canonical_tokens(text: str) -> list[WordToken]:
+    """Word tokens of ``text`` with offsets, the text of each in canonical form
+    (:func:`canonical_word`); one regex pass and no per-token checks for the common
+    case of text without Chinese or Japanese characters."""
+    if text.isascii():
+        # ASCII letters are exactly [A-Za-z]; lower() == casefold() there, same offsets.
+        folded = text.lower()
+        return [(m.start(), m.end(), folded[m.start() : m.end()]) for m in _ASCII_WORD_RE.finditer(folded)]
+    if _CJK_RE.search(text) is not None:
+        return [(start, end, canonical_word(word)) for start, end, word in iter_word_tokens(text)]
+    return [(m.start(), m.end(), canonical_word(m.group())) for m in _WORD_RE.finditer(text)]
 
 
 def iter_word_tokens(text: str) -> Iterator[WordToken]:
