@@ -215,3 +215,25 @@ def test_buckets_and_packaged_weights() -> None:
     assert weights.stages[0].sources == ("wordfreq",)  # the cascade starts with the lexicon
     assert weights.sources == ("wordfreq", "py3langid", "lingua")
     assert EnsembleWeights.from_dict(weights.to_dict()) == weights
+
+
+@pytest.mark.parametrize("text", ["das Haus ist sehr gross", "la", "zzzz", "The HOUSE is BIG", "casa 東京"])
+def test_identify_and_analyze_agree(text: str) -> None:
+    ensemble, _, _ = _cascade(first_margin=0.5)
+    assert ensemble.identify(text) == ensemble.analyze(text).distribution
+
+
+def test_identify_many_equals_identify_one_by_one() -> None:
+    texts = ["das Haus ist sehr gross", "la", "zzzz", "", "🙂", "The HOUSE is BIG", "casa 東京",
+             "la casa es muy grande", "a" * 5000]
+    ensemble, cheap, expensive = _cascade(first_margin=0.5, second_margin=0.9)
+    reference, _, _ = _cascade(first_margin=0.5, second_margin=0.9)
+    batch = ensemble.identify_many(texts)
+    single = [reference.identify(text) for text in texts]
+    assert [d.top for d in batch] == [d.top for d in single]
+    for a, b in zip(batch, single, strict=True):
+        assert [c for c, _ in a.probabilities] == [c for c, _ in b.probabilities]
+        assert [p for _, p in a.probabilities] == pytest.approx([p for _, p in b.probabilities], abs=1e-6)
+    assert ensemble.stage_counts == reference.stage_counts
+    assert ensemble.identify_many([]) == []
+    assert ensemble.identify_many(["Haus", "", "🙂"])[1:] == [LanguageDistribution()] * 2

@@ -54,7 +54,7 @@ from langassist.backends.base import LanguageIdentifier
 from langassist.errors import ConfigError
 from langassist.events import LanguageCode, LanguageDistribution, Reason
 from langassist.langid.lexicon import ZIPF_STEP, HashedVocabulary, WordfreqLexicon, word_key
-from langassist.langid.text import canonical_tokens, has_letters, iter_word_tokens
+from langassist.langid.text import canonical_tokens, has_letters, iter_word_tokens, word_tokens
 
 __all__ = [
     "MAX_CHARS",
@@ -182,6 +182,31 @@ class LexiconScorer:
             return [(start, end, row if row >= 0 else None)
                     for (start, end, _), row in zip(spans, rows, strict=True)], letters
         return [(start, end, vocabulary.get(word)) for start, end, word in spans], letters
+
+    def rows_of_words(self, words: Sequence[str]) -> list[int]:
+        """The rows of the canonical ``words`` that the lexicon lists (others left out)."""
+        vocabulary = self._vocabulary
+        if isinstance(vocabulary, HashedVocabulary):
+            if len(words) <= _SCALAR_LOOKUPS:
+                found = [vocabulary.row_of_key(word_key(word)) for word in words]
+            else:
+                found = vocabulary.rows_of_keys([word_key(word) for word in words]).tolist()
+            return [row for row in found if row >= 0]
+        rows = [vocabulary.get(word) for word in words]
+        return [row for row in rows if row is not None]
+
+    def rows_of_all(self, words: Sequence[str]) -> np.ndarray:
+        """Rows of many canonical words at once (int64, ``-1`` where not listed)."""
+        vocabulary = self._vocabulary
+        if isinstance(vocabulary, HashedVocabulary):
+            return vocabulary.rows_of_keys([word_key(word) for word in words])
+        found = [vocabulary.get(word) for word in words]
+        return np.array([-1 if row is None else row for row in found], dtype=np.int64)
+
+    @property
+    def table(self) -> np.ndarray:
+        """``(n_rows, n_languages)`` float32 centred log-likelihoods per lexicon row."""
+        return self._table
 
     def score_rows(self, rows: Sequence[int]) -> np.ndarray:
         """Summed log-likelihoods of the given lexicon rows (float32 up to three rows)."""
@@ -329,6 +354,11 @@ def _softmax(scores: np.ndarray) -> list[float]:
     return [v / total for v in exp]
 
 
+def _known(tokens: Sequence[tuple[int, int, int | None]]) -> list[int]:
+    """The lexicon rows of the tokens that have one."""
+    return [row for _, _, row in tokens if row is not None]
+
+
 def _cut(text: str) -> str:
     if len(text) <= MAX_CHARS:
         return text
@@ -435,13 +465,10 @@ class TextLanguageEnsemble:
 
     # ---------------------------------------------------------------- scoring
 
-    def _source_vector(
-        self, slot: int, text: str, tokens: Sequence[tuple[int, int, int | None]]
-    ) -> np.ndarray | None:
+    def _source_vector(self, slot: int, text: str, rows: Sequence[int]) -> np.ndarray | None:
         entry = self._slot_scorers[slot]
         if entry is None:
             assert self._lexicon is not None
-            rows = [row for _, _, row in tokens if row is not None]
             return self._lexicon.score_rows(rows) if rows else None
         scorer, alignment = entry
         vector = scorer.score_vector(text)
@@ -450,7 +477,7 @@ class TextLanguageEnsemble:
         return self._aligned(np.asarray(vector, dtype=np.float64), alignment)
 
     def _evidence(
-        self, text: str, tokens: Sequence[tuple[int, int, int | None]]
+        self, text: str, n_tokens: int, rows: Sequence[int]
     ) -> tuple[np.ndarray | None, list[str], list[float] | None]:
         """The deciding stage's scores, the sources that gave evidence, and the softmax of
         the scores when the margin check computed it (else ``None``).
@@ -459,7 +486,7 @@ class TextLanguageEnsemble:
         decides when its softmax top-two margin reaches its margin for the bucket; the
         last stage always decides. ``None`` when no source found evidence.
         """
-        bucket = token_bucket(len(tokens))
+        bucket = token_bucket(n_tokens)
         cache: dict[int, np.ndarray | None] = {}
         scores: np.ndarray | None = None
         probabilities: list[float] | None = None
@@ -470,7 +497,7 @@ class TextLanguageEnsemble:
             found = False
             for slot, weight in zip(stage.slots, stage.weight_lists[bucket], strict=True):
                 if slot not in cache:
-                    cache[slot] = self._source_vector(slot, text, tokens)
+                    cache[slot] = self._source_vector(slot, text, rows)
                 vector = cache[slot]
                 if vector is not None:
                     total = total + weight * vector
@@ -509,9 +536,64 @@ class TextLanguageEnsemble:
         if not text or not has_letters(text):
             return LanguageDistribution()
         text = _cut(text)
-        tokens = self._tokens(text)
-        scores, _, probabilities = self._evidence(text, tokens)
+        if self._lexicon is not None:
+            words = word_tokens(text)  # no offsets needed here: the quicker tokenizer
+            rows = self._lexicon.rows_of_words(words)
+        else:
+            words, rows = word_tokens(text), []
+        scores, _, probabilities = self._evidence(text, len(words), rows)
         return LanguageDistribution() if scores is None else self._distribution(scores, 10, probabilities)
+
+    def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
+        """:meth:`identify` of every text; the lexicon stage runs once over all of them.
+
+        All word keys are looked up with one ``searchsorted``, the per-text lexicon
+        sums and the first stage's softmax are matrix operations, and only the texts the
+        first stage leaves open go through the rest of the cascade one by one. The
+        results equal :meth:`identify`'s (up to float rounding).
+        """
+        lexicon = self._lexicon
+        first = self._stages[0] if self._stages else None
+        if lexicon is None or first is None or first.slots != (0,) or not texts:
+            return [self.identify(text) for text in texts]
+        n_languages = len(self.languages)
+        words_of = [word_tokens(_cut(text)) if text else [] for text in texts]
+        counts = np.array([len(words) for words in words_of], dtype=np.intp)
+        rows = lexicon.rows_of_all([word for words in words_of for word in words])
+        known = rows >= 0
+        owner = np.repeat(np.arange(len(texts)), counts)[known]
+        per_text_known = np.bincount(owner, minlength=len(texts))
+        sums = np.zeros((len(texts), n_languages))
+        np.add.at(sums, owner, lexicon.table[rows[known]].astype(np.float64))
+        buckets = np.array([token_bucket(int(c)) for c in counts], dtype=np.intp)
+        weight = np.array([w[0] for w in first.weight_lists])[buckets]
+        bias = np.stack(first.bias)[buckets]
+        scores = bias + weight[:, None] * sums
+        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        margins = np.array(first.margin)[buckets]
+        if n_languages > 1:
+            top2 = np.partition(probabilities, -2, axis=1)[:, -2:]
+            gap = top2[:, 1] - top2[:, 0]
+        else:
+            gap = np.ones(len(texts))
+        out = [LanguageDistribution()] * len(texts)
+        alone = len(self._stages) == 1
+        decided = (per_text_known > 0) & (alone | (margins <= 0.0) | ((margins <= 1.0) & (gap >= margins)))
+        chosen = np.flatnonzero(decided)
+        if chosen.size:
+            top_n = min(10, n_languages)
+            order = np.argsort(-probabilities[chosen], axis=1, kind="stable")[:, :top_n].tolist()
+            values = probabilities[chosen].tolist()
+            languages = self.languages
+            for i, ranked, row in zip(chosen.tolist(), order, values, strict=True):
+                out[i] = LanguageDistribution(tuple((languages[j], row[j]) for j in ranked))
+            if self.stage_counts:
+                self.stage_counts[0] += int(chosen.size)
+        for i in np.flatnonzero(~decided).tolist():
+            if words_of[i]:
+                out[i] = self.identify(texts[i])
+        return out
 
     def _tokens(self, text: str) -> list[tuple[int, int, int | None]]:
         if self._lexicon is not None:
@@ -565,7 +647,7 @@ class TextLanguageEnsemble:
             reasons.append(Reason("truncated", float(len(text)), 0.0,
                                   f"scored the first {len(cut)} of {len(text)} characters"))
         tokens = self._tokens(cut)
-        scores, used, _ = self._evidence(cut, tokens)
+        scores, used, _ = self._evidence(cut, len(tokens), _known(tokens))
         if scores is None and prior is None:
             reasons.append(Reason("no_evidence", 0.0, 0.0, "no backend found evidence in the text"))
             return TextLanguageResult(LanguageDistribution(), None, (), tuple(reasons))
@@ -639,7 +721,7 @@ class TextLanguageEnsemble:
                 return ()
             piece = text[start:end]
             piece_tokens = [(s - start, e - start, row) for s, e, row in tokens[first:last + 1]]
-            scores, _, probabilities = self._evidence(piece, piece_tokens)
+            scores, _, probabilities = self._evidence(piece, len(piece_tokens), _known(piece_tokens))
             if scores is None:
                 return ()
             distribution = self._distribution(scores, 1, probabilities)

@@ -32,7 +32,6 @@ Nothing happens at import time.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,7 +40,7 @@ import numpy as np
 
 from langassist.errors import BackendUnavailable, ConfigError
 from langassist.events import LanguageCode
-from langassist.langid.text import canonical_word
+from langassist.langid.text import canonical_text, canonical_word
 
 __all__ = [
     "DEFAULT_MIN_ZIPF",
@@ -251,19 +250,6 @@ class WordfreqLexicon:
         return None if value == 0 else value / ZIPF_STEP
 
 
-def _canonical_text(text: str) -> str:
-    """:func:`canonical_word` of every line of ``text`` at once (it maps characters one
-    by one, and NFC never composes across a newline); ``str.replace`` instead of a
-    translation table, which is several times faster on long strings."""
-    if text.isascii():
-        return text.casefold()
-    text = unicodedata.normalize("NFC", text.replace("İ", "i"))
-    for source, target in _UNDER_MARKS:
-        text = text.replace(source, target)
-    return text.casefold()
-
-
-_UNDER_MARKS = (("ș", "ş"), ("ț", "ţ"), ("Ș", "ş"), ("Ț", "ţ"), ("Ş", "ş"), ("Ţ", "ţ"))
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}ー"
 # A whole line of letters and marks without Chinese/Japanese characters, or one such
 # character alone: the only entries the tokenizer can produce.
@@ -313,7 +299,7 @@ def build_wordfreq_lexicon(
                 # Zipf x 10, from wordfreq's frequency value as the fitted weights saw it.
                 steps.append(round((math.log10(10.0 ** (-index / 100)) + 9.0) * ZIPF_STEP))
         if texts:
-            keys.append(_line_keys(_canonical_text("\n".join(texts)).encode("utf-8")))
+            keys.append(_line_keys(canonical_text("\n".join(texts)).encode("utf-8")))
             values.append(np.repeat(np.array(steps, dtype=np.uint8), counts))
         else:
             keys.append(np.zeros(0, dtype=np.int64))
