@@ -141,7 +141,12 @@ def test_bad_settings_are_config_errors() -> None:
     "東京に行きます and back", "Привет, мир", "नमस्ते दुनिया", "", "🙂 42", "x" * 50,
 ])
 def test_fast_tokenizers_agree_with_the_per_token_path(text: str) -> None:
-    from langassist.langid.text import canonical_tokens, canonical_word, iter_word_tokens, word_tokens
+    from langassist.langid.text import (
+        canonical_tokens,
+        canonical_word,
+        iter_word_tokens,
+        word_tokens,
+    )
 
     reference = [(s, e, canonical_word(w)) for s, e, w in iter_word_tokens(text)]
     assert canonical_tokens(text) == reference
