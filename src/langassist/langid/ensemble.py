@@ -19,9 +19,9 @@ How a text is scored (every step over one fixed tuple of languages):
    top-two margin of the softmax of ``s`` reaches its fitted margin for the bucket, else
    the next stage runs (evidence already computed is reused). The last stage always
    decides. On the benchmark's test split the lexicon alone decides about three
-   single words in four, nine word pairs in ten and every sentence. Weights, biases and margins were fitted on a training
-   part of the lingua test data that the benchmark does not score on
-   (``benchmarks/train_text_langid.py``) and are stored in
+   single words in four, nine word pairs in ten and nearly every sentence. Weights,
+   biases and margins were fitted on a training part of the lingua test data that the
+   benchmark does not score on (``benchmarks/train_text_langid.py``) and are stored in
    ``langassist/data/text-langid-ensemble.json``. A stage whose sources are all missing
    (a backend left out of the settings) is skipped, and so is one that would add nothing
    to the stage before it. :meth:`TextLanguageEnsemble.identify_many` runs the first
