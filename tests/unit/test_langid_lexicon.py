@@ -115,7 +115,8 @@ def test_min_zipf_cuts_every_list() -> None:
 
 
 def test_keys_and_canonical_forms_match_the_bulk_versions() -> None:
-    from langassist.langid.lexicon import _canonical_text, _line_keys
+    from langassist.langid.lexicon import _line_keys
+    from langassist.langid.text import canonical_text as _canonical_text
     from langassist.langid.text import canonical_word
 
     words = ["İstanbul", "Şcoală", "ȘTIINȚĂ", "Straße", "ΣΊΣΥΦΟΣ", "e\u0301te", "東京", "a", "x" * 64]
@@ -133,3 +134,20 @@ def test_bad_settings_are_config_errors() -> None:
         build_wordfreq_lexicon(("en",), min_zipf=9.5)
     with pytest.raises(ConfigError):
         build_wordfreq_lexicon(("xx",))
+
+
+@pytest.mark.parametrize("text", [
+    "The HOUSE is big!", "İstanbul'da Şcoală ȘTIINȚĂ", "Straße und MASSE", "e\u0301te café",
+    "東京に行きます and back", "Привет, мир", "नमस्ते दुनिया", "", "🙂 42", "x" * 50,
+])
+def test_fast_tokenizers_agree_with_the_per_token_path(text: str) -> None:
+    from langassist.langid.text import (
+        canonical_tokens,
+        canonical_word,
+        iter_word_tokens,
+        word_tokens,
+    )
+
+    reference = [(s, e, canonical_word(w)) for s, e, w in iter_word_tokens(text)]
+    assert canonical_tokens(text) == reference
+    assert word_tokens(text) == [w for _, _, w in reference]

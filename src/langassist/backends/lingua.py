@@ -102,6 +102,16 @@ class LinguaIdentifier:
             (item.language.iso_code_639_1.name, item.value) for item in values if item.value > 0.0
         )
 
+    def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
+        """:meth:`identify` of every text, through lingua's own parallel batch API."""
+        batches = self._detector.compute_language_confidence_values_in_parallel(list(texts))
+        return [
+            LanguageDistribution.from_mapping(
+                (item.language.iso_code_639_1.name, item.value) for item in values if item.value > 0.0
+            )
+            for values in batches
+        ]
+
 
 def _candidates(settings: Any) -> tuple[str, ...]:
     return tuple(getattr(getattr(settings, "language_id", None), "candidate_languages", ()) or ())

@@ -15,6 +15,13 @@ Which turns take part (so that "yes", "okay" and "sorry?" never count as repeats
 * clarification requests are left out (they are their own signal);
 * the earlier turn is one of the last :data:`MAX_HISTORY` kept, and the agent spoke
   at least once after it (a customer rephrasing inside their own turn is not a repeat).
+
+Cost (:func:`find_repeat`): embeddings are computed only when a decision needs them.
+A turn is kept with its bag of words; its embedding is computed the first time a later
+question-like turn is compared with it, together with that turn's, in one ``embed``
+call. Nothing is embedded when no earlier turn qualifies, or when the bags of words
+already agree (similarity >= :data:`BAG_SURE`: the same content words), which an
+embedding would not overturn. Texts are cut to :data:`EMBED_MAX_CHARS` before embedding.
 """
 
 from __future__ import annotations
@@ -29,31 +36,40 @@ from langassist.confusion.lexicon import ClarificationLexicon
 from langassist.confusion.text import ends_with_question
 
 __all__ = [
+    "BAG_SURE",
+    "EMBED_MAX_CHARS",
     "MAX_HISTORY",
     "MIN_WORDS",
     "EarlierTurn",
     "RepeatMatch",
     "bag_of_words",
     "best_repeat",
+    "find_repeat",
     "is_question_like",
     "rescale",
 ]
 
 MIN_WORDS = 3
 MAX_HISTORY = 20
+BAG_SURE = 0.8
+"""Word-overlap similarity from which a repeat is decided without embeddings."""
+EMBED_MAX_CHARS = 300
+"""Turns are cut here before embedding (a question is short; the head carries it)."""
 _BAG_DIM = 512
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class EarlierTurn:
-    """A customer turn kept for comparison."""
+    """A customer turn kept for comparison (its embedding is filled in on first need)."""
 
     time_s: float
     utterance_id: str
     text: str
-    vector: np.ndarray
+    bag: np.ndarray
+    """Bag-of-words vector of the content words (:func:`bag_of_words`)."""
     agent_turns_before: int
     """How many agent utterances the call had when this turn was said."""
+    embedding: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,29 +104,51 @@ def is_question_like(text: str, words: Sequence[str], lexicon: ClarificationLexi
     return ends_with_question(text) or (bool(words) and lexicon.is_question_word(words[0]))
 
 
-def embed_turn(text: str, words: Sequence[str], embedder: Embedder | None) -> np.ndarray:
-    """The vector a turn is compared with: its embedding, else its bag of words."""
-    if embedder is None:
-        return bag_of_words(words)
-    vectors = np.asarray(embedder.embed([text]), dtype=np.float32)
-    return np.asarray(vectors[0])
-
-
 def best_repeat(
     vector: np.ndarray,
-    history: Sequence[EarlierTurn],
+    candidates: Sequence[EarlierTurn],
+    vectors: Sequence[np.ndarray],
     *,
-    agent_turns_now: int,
     floor: float,
 ) -> RepeatMatch | None:
-    """The most similar earlier turn followed by at least one agent utterance, if any."""
+    """The candidate whose vector (``vectors[i]`` for ``candidates[i]``) is most similar."""
     best: RepeatMatch | None = None
-    for earlier in history:
-        if earlier.agent_turns_before >= agent_turns_now:
+    for earlier, other in zip(candidates, vectors, strict=True):
+        if other.shape != vector.shape:
             continue
-        if earlier.vector.shape != vector.shape:
-            continue
-        similarity = rescale(float(np.dot(earlier.vector, vector)), floor)
+        similarity = rescale(float(np.dot(other, vector)), floor)
         if best is None or similarity > best.similarity:
             best = RepeatMatch(earlier, similarity)
     return best
+
+
+def find_repeat(
+    text: str,
+    bag: np.ndarray,
+    history: Sequence[EarlierTurn],
+    *,
+    agent_turns_now: int,
+    embedder: Embedder | None,
+    floor: float,
+) -> tuple[RepeatMatch | None, np.ndarray | None, str]:
+    """The earlier turn ``text`` most likely repeats (see the module docstring, "Cost").
+
+    Only turns followed by at least one agent utterance are compared. Returns the best
+    match (``None`` when no turn qualifies), the new turn's embedding when one was
+    computed, and the method that decided (``"word overlap"`` or the embedder's name).
+    Earlier turns compared by embedding keep their embedding for the next time.
+    """
+    candidates = [turn for turn in history if turn.agent_turns_before < agent_turns_now]
+    if not candidates:
+        return None, None, "word overlap"
+    by_words = best_repeat(bag, candidates, [turn.bag for turn in candidates], floor=0.0)
+    if embedder is None or (by_words is not None and by_words.similarity >= BAG_SURE):
+        return by_words, None, "word overlap"
+    missing = [turn for turn in candidates if turn.embedding is None]
+    texts = [text[:EMBED_MAX_CHARS]] + [turn.text[:EMBED_MAX_CHARS] for turn in missing]
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    for turn, vector in zip(missing, vectors[1:], strict=True):
+        turn.embedding = vector
+    query = np.asarray(vectors[0])
+    embedded = [turn.embedding if turn.embedding is not None else turn.bag for turn in candidates]
+    return best_repeat(query, candidates, embedded, floor=floor), query, str(embedder.name)

@@ -11,18 +11,25 @@ How a text is scored (every step over one fixed tuple of languages):
    token, ``log P(word | language)`` from its Zipf value, with a floor below each list's
    lowest value for a word the list lacks; words no list holds add nothing. This is the
    strongest evidence on single words and pairs, which character n-gram models get wrong.
-3. Weighted log-linear combination: ``s = sum_k w_k(b) * e_k + bias(b)``, with weights
-   and per-language biases chosen by the number of word tokens (bucket ``b``: 1, 2,
-   3-6, 7+). The weights were fitted on a training part of the lingua test data that
-   the benchmark does not score on (``benchmarks/train_text_langid.py``), and are stored
-   in ``langassist/data/text-langid-ensemble.json``.
-4. Tie-break. When the top-two margin of the softmax of ``s`` is below the fitted
-   ``tie_margin``, a slower *tie-breaker* scorer (lingua) is added with its own fitted
-   weight set. Most inputs never reach it, so the ensemble stays fast.
-5. Call context (optional, :class:`LanguageContext`): ``log`` of a prior built from the
+3. Cascade of weighted log-linear combinations. Stage ``k`` scores
+   ``s = sum_j w_kj(b) * e_j + bias_k(b)`` over its sources, with weights and
+   per-language biases chosen by the number of word tokens (bucket ``b``: 1, 2, 3-6,
+   7+). The packaged cascade starts with the wordfreq lexicon alone (a few dictionary
+   lookups), then adds py3langid, then lingua (low accuracy); a stage decides when the
+   top-two margin of the softmax of ``s`` reaches its fitted margin for the bucket, else
+   the next stage runs (evidence already computed is reused). The last stage always
+   decides. On the benchmark's test split the lexicon alone decides about three
+   single words in four, nine word pairs in ten and nearly every sentence. Weights,
+   biases and margins were fitted on a training part of the lingua test data that the
+   benchmark does not score on (``benchmarks/train_text_langid.py``) and are stored in
+   ``langassist/data/text-langid-ensemble.json``. A stage whose sources are all missing
+   (a backend left out of the settings) is skipped, and so is one that would add nothing
+   to the stage before it. :meth:`TextLanguageEnsemble.identify_many` runs the first
+   stage over a whole batch as matrix operations.
+4. Call context (optional, :class:`LanguageContext`): ``log`` of a prior built from the
    languages already established in the call and Whisper's spoken-language distribution
    of the same utterance is added with design weights (no labelled data to fit them).
-6. Result: softmax over the languages; ``language`` is ``None`` when the top probability
+5. Result: softmax over the languages; ``language`` is ``None`` when the top probability
    is below ``confidence_floor``.
 
 Code-switching: :meth:`TextLanguageEnsemble.analyze` also segments the word tokens with a
@@ -33,6 +40,7 @@ segment's language, the spans ``(start_char, end_char, language)`` are reported.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -46,12 +54,13 @@ import numpy as np
 from langassist.backends.base import LanguageIdentifier
 from langassist.errors import ConfigError
 from langassist.events import LanguageCode, LanguageDistribution, Reason
-from langassist.langid.lexicon import ZIPF_STEP, WordfreqLexicon
-from langassist.langid.text import canonical_word, has_letters, iter_word_tokens
+from langassist.langid.lexicon import ZIPF_STEP, HashedVocabulary, WordfreqLexicon, word_key
+from langassist.langid.text import canonical_tokens, has_letters, iter_word_tokens, word_tokens
 
 __all__ = [
     "MAX_CHARS",
     "DistributionScorer",
+    "EnsembleStage",
     "EnsembleWeights",
     "LanguageContext",
     "LanguageScorer",
@@ -78,6 +87,7 @@ _CONTEXT_ESTABLISHED_WEIGHT = 1.0
 _CONTEXT_SPOKEN_WEIGHT = 0.7
 _CONTEXT_LEAK = 0.05
 _WEIGHTS_RESOURCE = "text-langid-ensemble.json"
+_SCALAR_LOOKUPS = 3  # up to this many tokens, one scalar search each beats the array path
 
 
 def token_bucket(n_tokens: int) -> int:
@@ -150,23 +160,65 @@ class LexiconScorer:
         table = lookup[np.arange(len(self.languages))[None, :], quantized]
         # Centre each row so that only differences between languages matter.
         table -= table.mean(axis=1, keepdims=True)
-        self._table = table.astype(np.float32)
+        self._table: np.ndarray = table.astype(np.float32)
         self._vocabulary = lexicon.vocabulary
 
     def token_rows(self, text: str) -> tuple[list[tuple[int, int, int | None]], int]:
-        """``(start, end, row or None)`` per word token, and the number of letters."""
+        """``(start, end, row or None)`` per word token, and the number of letters.
+
+        A hashed vocabulary looks all the tokens of a text up at once (one
+        ``searchsorted`` over their keys); a dict vocabulary one by one.
+        """
+        spans = canonical_tokens(text)
+        letters = sum(end - start for start, end, _ in spans)
         vocabulary = self._vocabulary
-        tokens = []
-        letters = 0
-        for start, end, word in iter_word_tokens(text):
-            tokens.append((start, end, vocabulary.get(canonical_word(word))))
-            letters += end - start
-        return tokens, letters
+        if isinstance(vocabulary, HashedVocabulary):
+            if not spans:
+                return [], 0
+            keys = [word_key(word) for _, _, word in spans]
+            if len(keys) <= _SCALAR_LOOKUPS:
+                rows = [vocabulary.row_of_key(key) for key in keys]
+            else:
+                rows = vocabulary.rows_of_keys(keys).tolist()
+            return [(start, end, row if row >= 0 else None)
+                    for (start, end, _), row in zip(spans, rows, strict=True)], letters
+        return [(start, end, vocabulary.get(word)) for start, end, word in spans], letters
+
+    def rows_of_words(self, words: Sequence[str]) -> list[int]:
+        """The rows of the canonical ``words`` that the lexicon lists (others left out)."""
+        vocabulary = self._vocabulary
+        if isinstance(vocabulary, HashedVocabulary):
+            if len(words) <= _SCALAR_LOOKUPS:
+                found = [vocabulary.row_of_key(word_key(word)) for word in words]
+            else:
+                found = vocabulary.rows_of_keys([word_key(word) for word in words]).tolist()
+            return [row for row in found if row >= 0]
+        rows = [vocabulary.get(word) for word in words]
+        return [row for row in rows if row is not None]
+
+    def rows_of_all(self, words: Sequence[str]) -> np.ndarray:
+        """Rows of many canonical words at once (int64, ``-1`` where not listed)."""
+        vocabulary = self._vocabulary
+        if isinstance(vocabulary, HashedVocabulary):
+            return vocabulary.rows_of_keys([word_key(word) for word in words])
+        found = [vocabulary.get(word) for word in words]
+        return np.array([-1 if row is None else row for row in found], dtype=np.int64)
+
+    @property
+    def table(self) -> np.ndarray:
+        """``(n_rows, n_languages)`` float32 centred log-likelihoods per lexicon row."""
+        return self._table
 
     def score_rows(self, rows: Sequence[int]) -> np.ndarray:
-        """Summed log-likelihoods of the given lexicon rows."""
+        """Summed log-likelihoods of the given lexicon rows (float32 up to three rows)."""
         if not rows:
             return np.zeros(len(self.languages))
+        table = self._table
+        if len(rows) <= 3:  # a view per row beats building an index array
+            total = table[rows[0]]
+            for row in rows[1:]:
+                total = total + table[row]
+            return total  # type: ignore[no-any-return]
         return self._table[list(rows)].sum(axis=0, dtype=np.float64)  # type: ignore[no-any-return]
 
     def row_vectors(self, rows: Sequence[int | None]) -> np.ndarray:
@@ -178,64 +230,84 @@ class LexiconScorer:
         return out
 
 
+def _bias_maps(data: Any) -> tuple[Mapping[str, float], ...]:
+    return tuple({str(k): float(v) for k, v in b.items()} for b in data)
+
+
 @dataclass(frozen=True, slots=True)
-class EnsembleWeights:
-    """Fitted combination weights (see the module docstring, steps 3 and 4).
+class EnsembleStage:
+    """One stage of the cascade (see the module docstring, step 3).
 
     Attributes:
-        sources: evidence names in weight order (``"wordfreq"``, scorer names).
-        tie_breaker: name of the tie-break scorer (``None`` for none).
+        sources: evidence names (``"wordfreq"`` and scorer names), in weight order.
         weights: per bucket, one weight per source.
-        tie_weights: per bucket, one weight per source plus the tie-breaker's, last.
-        bias / tie_bias: per bucket, language -> additive bias.
-        tie_margin: softmax top-two margin below which the tie-breaker runs.
-        fitted_on: a note on the training data.
+        bias: per bucket, language -> additive bias.
+        margin: per bucket, the softmax top-two margin at or above which this stage
+            decides (``inf``: never; ignored on the last stage, which always decides).
     """
 
     sources: tuple[str, ...]
-    tie_breaker: str | None
     weights: tuple[tuple[float, ...], ...]
-    tie_weights: tuple[tuple[float, ...], ...]
     bias: tuple[Mapping[str, float], ...]
-    tie_bias: tuple[Mapping[str, float], ...]
-    tie_margin: float = 0.5
-    fitted_on: str = ""
+    margin: tuple[float, ...]
 
     def __post_init__(self) -> None:
         buckets = len(BUCKET_LIMITS) + 1
+        if not self.sources:
+            raise ConfigError("an ensemble stage needs at least one source")
         if len(self.weights) != buckets or any(len(w) != len(self.sources) for w in self.weights):
-            raise ConfigError(f"ensemble weights need {buckets} buckets of {len(self.sources)} weights")
-        if len(self.tie_weights) != buckets or any(
-            len(w) != len(self.sources) + 1 for w in self.tie_weights
-        ):
-            raise ConfigError("ensemble tie_weights need one more weight per bucket than sources")
+            raise ConfigError(
+                f"ensemble stage {'+'.join(self.sources)} needs {buckets} buckets of "
+                f"{len(self.sources)} weights"
+            )
+        if len(self.bias) != buckets or len(self.margin) != buckets:
+            raise ConfigError(f"ensemble stage {'+'.join(self.sources)} needs {buckets} biases and margins")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sources": list(self.sources),
-            "tie_breaker": self.tie_breaker,
             "weights": [list(w) for w in self.weights],
-            "tie_weights": [list(w) for w in self.tie_weights],
             "bias": [dict(b) for b in self.bias],
-            "tie_bias": [dict(b) for b in self.tie_bias],
-            "tie_margin": self.tie_margin,
-            "fitted_on": self.fitted_on,
+            "margin": [m if math.isfinite(m) else "inf" for m in self.margin],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EnsembleStage:
+        return cls(
+            sources=tuple(str(v) for v in data["sources"]),
+            weights=tuple(tuple(float(v) for v in w) for w in data["weights"]),
+            bias=_bias_maps(data["bias"]),
+            margin=tuple(float(v) for v in data["margin"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleWeights:
+    """The fitted cascade: stages in the order they run, and a note on the training data."""
+
+    stages: tuple[EnsembleStage, ...]
+    fitted_on: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise ConfigError("ensemble weights need at least one stage")
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every evidence name the stages use, in order of first use."""
+        return tuple(dict.fromkeys(name for stage in self.stages for name in stage.sources))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": [stage.to_dict() for stage in self.stages], "fitted_on": self.fitted_on}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EnsembleWeights:
         try:
             return cls(
-                sources=tuple(data["sources"]),
-                tie_breaker=data.get("tie_breaker"),
-                weights=tuple(tuple(float(v) for v in w) for w in data["weights"]),
-                tie_weights=tuple(tuple(float(v) for v in w) for w in data["tie_weights"]),
-                bias=tuple({str(k): float(v) for k, v in b.items()} for b in data["bias"]),
-                tie_bias=tuple({str(k): float(v) for k, v in b.items()} for b in data["tie_bias"]),
-                tie_margin=float(data.get("tie_margin", 0.5)),
+                stages=tuple(EnsembleStage.from_dict(stage) for stage in data["stages"]),
                 fitted_on=str(data.get("fitted_on", "")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"ensemble weights are malformed: {exc}") from exc
 
 
@@ -274,9 +346,18 @@ class TextLanguageResult:
     reasons: tuple[Reason, ...] = ()
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max())
-    return shifted / shifted.sum()  # type: ignore[no-any-return]
+def _softmax(scores: np.ndarray) -> list[float]:
+    """Softmax of a short vector as a list (plain Python beats numpy's per-call cost here)."""
+    values = scores.tolist()
+    top = max(values)
+    exp = [math.exp(v - top) for v in values]
+    total = sum(exp)
+    return [v / total for v in exp]
+
+
+def _known(tokens: Sequence[tuple[int, int, int | None]]) -> list[int]:
+    """The lexicon rows of the tokens that have one."""
+    return [row for _, _, row in tokens if row is not None]
 
 
 def _cut(text: str) -> str:
@@ -287,15 +368,25 @@ def _cut(text: str) -> str:
     return head[:space] if space > MAX_CHARS // 2 else head
 
 
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """A stage compiled for one ensemble: source slots, weight/bias arrays, margins."""
+
+    slots: tuple[int, ...]
+    weight_lists: tuple[list[float], ...]
+    bias: tuple[np.ndarray, ...]
+    margin: tuple[float, ...]
+
+
 class TextLanguageEnsemble:
     """The text language ID ensemble (a :class:`LanguageIdentifier`).
 
     Args:
         languages: the languages it decides among (ISO 639-1).
-        scorers: evidence sources named in ``weights.sources`` (besides ``"wordfreq"``).
-        lexicon: the wordfreq evidence, or ``None`` to go without (its weight is dropped).
-        tie_breaker: the scorer named ``weights.tie_breaker``, or ``None``.
-        weights: fitted weights (:func:`load_ensemble_weights`).
+        scorers: evidence sources named in the stages of ``weights`` (besides
+            ``"wordfreq"``); a named source that is not given contributes nothing.
+        weights: the fitted cascade (:func:`load_ensemble_weights`).
+        lexicon: the wordfreq evidence, or ``None`` to go without.
         confidence_floor: below this top probability the language is ``None``.
     """
 
@@ -308,7 +399,6 @@ class TextLanguageEnsemble:
         weights: EnsembleWeights,
         *,
         lexicon: LexiconScorer | None = None,
-        tie_breaker: LanguageScorer | LanguageIdentifier | None = None,
         confidence_floor: float = 0.5,
     ) -> None:
         self.languages = tuple(dict.fromkeys(languages))
@@ -320,27 +410,40 @@ class TextLanguageEnsemble:
         if lexicon is not None and lexicon.languages != self.languages:
             raise ConfigError("the lexicon scorer must be built for the ensemble's languages")
         by_name = {scorer.name: self._as_scorer(scorer) for scorer in scorers}
-        self._sources: list[tuple[int, LanguageScorer, np.ndarray]] = []
-        for position, source in enumerate(weights.sources):
-            if source == LexiconScorer.name:
-                continue
+        # One slot per available source; slot 0 is the lexicon when there is one.
+        self._slot_names: list[str] = []
+        self._slot_scorers: list[tuple[LanguageScorer, np.ndarray] | None] = []
+        if lexicon is not None:
+            self._slot_names.append(LexiconScorer.name)
+            self._slot_scorers.append(None)
+        for source in weights.sources:
             scorer = by_name.get(source)
-            if scorer is not None:
-                self._sources.append((position, scorer, self._alignment(scorer)))
-        self._lexicon_position = (
-            weights.sources.index(LexiconScorer.name) if LexiconScorer.name in weights.sources else -1
-        )
-        self._tie: tuple[LanguageScorer, np.ndarray] | None = None
-        if tie_breaker is not None:
-            tie = self._as_scorer(tie_breaker)
-            self._tie = (tie, self._alignment(tie))
-        self._bias = [self._bias_vector(b) for b in weights.bias]
-        self._tie_bias = [self._bias_vector(b) for b in weights.tie_bias]
-        self.source_names = tuple(
-            [s.name for _, s, _ in self._sources]
-            + ([LexiconScorer.name] if lexicon is not None else [])
-            + ([self._tie[0].name] if self._tie else [])
-        )
+            if scorer is not None and source not in self._slot_names:
+                self._slot_names.append(source)
+                self._slot_scorers.append((scorer, self._alignment(scorer)))
+        self._stages: list[_Stage] = []
+        previous: tuple[int, ...] = ()
+        for stage in weights.stages:
+            present = [(self._slot_names.index(n), i) for i, n in enumerate(stage.sources)
+                       if n in self._slot_names]
+            slots = tuple(slot for slot, _ in present)
+            if not slots or set(slots) <= set(previous):
+                continue  # nothing available, or nothing new beyond the stage before
+            self._stages.append(_Stage(
+                slots=slots,
+                weight_lists=tuple([w[i] for _, i in present] for w in stage.weights),
+                bias=tuple(self._bias_vector(b) for b in stage.bias),
+                margin=stage.margin,
+            ))
+            previous = slots
+        self.source_names = tuple(self._slot_names)
+        self.stage_counts = [0] * len(self._stages)
+        """How many texts each compiled stage decided (for benchmarks and tuning)."""
+
+    @property
+    def stage_sources(self) -> tuple[tuple[str, ...], ...]:
+        """The sources of each stage that will run, in order."""
+        return tuple(tuple(self._slot_names[i] for i in stage.slots) for stage in self._stages)
 
     def _as_scorer(self, backend: LanguageScorer | LanguageIdentifier) -> LanguageScorer:
         if isinstance(backend, LanguageScorer):
@@ -363,62 +466,135 @@ class TextLanguageEnsemble:
 
     # ---------------------------------------------------------------- scoring
 
-    def _evidence(
-        self, text: str, tokens: Sequence[tuple[int, int, int | None]]
-    ) -> tuple[np.ndarray | None, list[str]]:
-        """The combined score vector and the names of the sources that gave evidence."""
-        bucket = token_bucket(len(tokens))
-        weights = self.weights.weights[bucket]
-        scores = self._bias[bucket].copy()
-        used: list[str] = []
-        evidence: list[tuple[int, np.ndarray]] = []
-        for position, scorer, alignment in self._sources:
-            vector = scorer.score_vector(text)
-            if vector is not None:
-                aligned = self._aligned(np.asarray(vector, dtype=np.float64), alignment)
-                evidence.append((position, aligned))
-                scores += weights[position] * aligned
-                used.append(scorer.name)
-        if self._lexicon is not None and self._lexicon_position >= 0:
-            rows = [row for _, _, row in tokens if row is not None]
-            if rows:
-                lexical = self._lexicon.score_rows(rows)
-                evidence.append((self._lexicon_position, lexical))
-                scores += weights[self._lexicon_position] * lexical
-                used.append(LexiconScorer.name)
-        if not used:
-            return None, used
-        if self._tie is not None:
-            probabilities = _softmax(scores)
-            first, second = np.partition(probabilities, -2)[-2:][::-1] if probabilities.size > 1 else (1.0, 0.0)
-            if abs(float(first) - float(second)) < self.weights.tie_margin:
-                tie, alignment = self._tie
-                vector = tie.score_vector(text)
-                if vector is not None:
-                    tie_weights = self.weights.tie_weights[bucket]
-                    scores = self._tie_bias[bucket].copy()
-                    for position, aligned in evidence:
-                        scores += tie_weights[position] * aligned
-                    aligned_tie = self._aligned(np.asarray(vector, dtype=np.float64), alignment)
-                    scores += tie_weights[-1] * aligned_tie
-                    used.append(tie.name)
-        return scores, used
+    def _source_vector(self, slot: int, text: str, rows: Sequence[int]) -> np.ndarray | None:
+        entry = self._slot_scorers[slot]
+        if entry is None:
+            assert self._lexicon is not None
+            return self._lexicon.score_rows(rows) if rows else None
+        scorer, alignment = entry
+        vector = scorer.score_vector(text)
+        if vector is None:
+            return None
+        return self._aligned(np.asarray(vector, dtype=np.float64), alignment)
 
-    def _distribution(self, scores: np.ndarray, top_n: int = 10) -> LanguageDistribution:
-        probabilities = _softmax(scores)
-        order = np.argsort(-probabilities, kind="stable")[:top_n]
-        return LanguageDistribution(
-            tuple((self.languages[i], float(probabilities[i])) for i in order)
-        )
+    def _evidence(
+        self, text: str, n_tokens: int, rows: Sequence[int]
+    ) -> tuple[np.ndarray | None, list[str], list[float] | None]:
+        """The deciding stage's scores, the sources that gave evidence, and the softmax of
+        the scores when the margin check computed it (else ``None``).
+
+        Stages run in order; each source is computed at most once per call. A stage
+        decides when its softmax top-two margin reaches its margin for the bucket; the
+        last stage always decides. ``None`` when no source found evidence.
+        """
+        bucket = token_bucket(n_tokens)
+        cache: dict[int, np.ndarray | None] = {}
+        scores: np.ndarray | None = None
+        probabilities: list[float] | None = None
+        last = len(self._stages) - 1
+        decided = last
+        for index, stage in enumerate(self._stages):
+            total = stage.bias[bucket]
+            found = False
+            for slot, weight in zip(stage.slots, stage.weight_lists[bucket], strict=True):
+                if slot not in cache:
+                    cache[slot] = self._source_vector(slot, text, rows)
+                vector = cache[slot]
+                if vector is not None:
+                    total = total + weight * vector
+                    found = True
+            if not found:
+                continue
+            scores = total
+            probabilities = None
+            margin = stage.margin[bucket]
+            if index == last or margin <= 0.0:
+                decided = index
+                break
+            if margin <= 1.0 and total.size > 1:
+                probabilities = _softmax(total)
+                first, second = heapq.nlargest(2, probabilities)
+                if first - second >= margin:
+                    decided = index
+                    break
+        if scores is None:
+            return None, [], None
+        if self.stage_counts:
+            self.stage_counts[decided] += 1
+        used = [self._slot_names[slot] for slot, vector in cache.items() if vector is not None]
+        return scores, used, probabilities
+
+    def _distribution(
+        self, scores: np.ndarray, top_n: int = 10, probabilities: list[float] | None = None
+    ) -> LanguageDistribution:
+        values = _softmax(scores) if probabilities is None else probabilities
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top_n]
+        languages = self.languages
+        return LanguageDistribution(tuple((languages[i], values[i]) for i in order))
 
     def identify(self, text: str) -> LanguageDistribution:
         """The language distribution of ``text`` (empty when it holds no letters)."""
         if not text or not has_letters(text):
             return LanguageDistribution()
         text = _cut(text)
-        tokens = self._tokens(text)
-        scores, _ = self._evidence(text, tokens)
-        return LanguageDistribution() if scores is None else self._distribution(scores)
+        if self._lexicon is not None:
+            words = word_tokens(text)  # no offsets needed here: the quicker tokenizer
+            rows = self._lexicon.rows_of_words(words)
+        else:
+            words, rows = word_tokens(text), []
+        scores, _, probabilities = self._evidence(text, len(words), rows)
+        return LanguageDistribution() if scores is None else self._distribution(scores, 10, probabilities)
+
+    def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
+        """:meth:`identify` of every text; the lexicon stage runs once over all of them.
+
+        All word keys are looked up with one ``searchsorted``, the per-text lexicon
+        sums and the first stage's softmax are matrix operations, and only the texts the
+        first stage leaves open go through the rest of the cascade one by one. The
+        results equal :meth:`identify`'s (up to float rounding).
+        """
+        lexicon = self._lexicon
+        first = self._stages[0] if self._stages else None
+        if lexicon is None or first is None or first.slots != (0,) or not texts:
+            return [self.identify(text) for text in texts]
+        n_languages = len(self.languages)
+        words_of = [word_tokens(_cut(text)) if text else [] for text in texts]
+        counts = np.array([len(words) for words in words_of], dtype=np.intp)
+        rows = lexicon.rows_of_all([word for words in words_of for word in words])
+        known = rows >= 0
+        owner = np.repeat(np.arange(len(texts)), counts)[known]
+        per_text_known = np.bincount(owner, minlength=len(texts))
+        sums = np.zeros((len(texts), n_languages))
+        np.add.at(sums, owner, lexicon.table[rows[known]].astype(np.float64))
+        buckets = np.array([token_bucket(int(c)) for c in counts], dtype=np.intp)
+        weight = np.array([w[0] for w in first.weight_lists])[buckets]
+        bias = np.stack(first.bias)[buckets]
+        scores = bias + weight[:, None] * sums
+        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        margins = np.array(first.margin)[buckets]
+        if n_languages > 1:
+            top2 = np.partition(probabilities, -2, axis=1)[:, -2:]
+            gap = top2[:, 1] - top2[:, 0]
+        else:
+            gap = np.ones(len(texts))
+        out = [LanguageDistribution()] * len(texts)
+        alone = len(self._stages) == 1
+        decided = (per_text_known > 0) & (alone | (margins <= 0.0) | ((margins <= 1.0) & (gap >= margins)))
+        chosen = np.flatnonzero(decided)
+        if chosen.size:
+            top_n = min(10, n_languages)
+            order = np.argsort(-probabilities[chosen], axis=1, kind="stable")[:, :top_n].tolist()
+            values = probabilities[chosen].tolist()
+            languages = self.languages
+            for i, ranked, row in zip(chosen.tolist(), order, values, strict=True):
+                out[i] = LanguageDistribution(tuple((languages[j], row[j]) for j in ranked))
+            if self.stage_counts:
+                self.stage_counts[0] += int(chosen.size)
+        for i in np.flatnonzero(~decided).tolist():
+            if words_of[i]:
+                out[i] = self.identify(texts[i])
+        return out
 
     def _tokens(self, text: str) -> list[tuple[int, int, int | None]]:
         if self._lexicon is not None:
@@ -472,7 +648,7 @@ class TextLanguageEnsemble:
             reasons.append(Reason("truncated", float(len(text)), 0.0,
                                   f"scored the first {len(cut)} of {len(text)} characters"))
         tokens = self._tokens(cut)
-        scores, used = self._evidence(cut, tokens)
+        scores, used, _ = self._evidence(cut, len(tokens), _known(tokens))
         if scores is None and prior is None:
             reasons.append(Reason("no_evidence", 0.0, 0.0, "no backend found evidence in the text"))
             return TextLanguageResult(LanguageDistribution(), None, (), tuple(reasons))
@@ -546,10 +722,10 @@ class TextLanguageEnsemble:
                 return ()
             piece = text[start:end]
             piece_tokens = [(s - start, e - start, row) for s, e, row in tokens[first:last + 1]]
-            scores, _ = self._evidence(piece, piece_tokens)
+            scores, _, probabilities = self._evidence(piece, len(piece_tokens), _known(piece_tokens))
             if scores is None:
                 return ()
-            distribution = self._distribution(scores, top_n=1)
+            distribution = self._distribution(scores, 1, probabilities)
             if distribution.top_probability < max(self.confidence_floor, 0.7) or distribution.top is None:
                 return ()
             if spans and spans[-1][2] == distribution.top:

@@ -36,23 +36,21 @@ def _with_candidates(settings: Any, languages: Sequence[LanguageCode]) -> Any:
 
 
 def create_ensemble_identifier(settings: Any, *, use_lexicon: bool = True) -> TextLanguageEnsemble:
-    """The ensemble over ``settings.language_id.backends`` (plus wordfreq and lingua's
-    tie-break when the fitted weights name them)."""
+    """The cascade over the backends in ``settings.language_id.backends`` that its fitted
+    stages name (a configured backend no stage uses is not loaded), plus wordfreq."""
     from langassist.langid.lexicon_cache import cached_wordfreq_lexicon
 
     language_id = settings.language_id
     languages = tuple(language_id.candidate_languages) or DEFAULT_LANGUAGES
     resolved = _with_candidates(settings, languages)
     weights = load_ensemble_weights()
-    names = [name for name in language_id.backends if name not in {"ensemble", weights.tie_breaker}]
+    names = [name for name in language_id.backends if name in weights.sources]
+    if len(languages) < 2:
+        names = [name for name in names if name != "lingua"]  # lingua needs two languages
     scorers = [registry.create("language_identifier", name, resolved) for name in names]
-    tie = None
-    if weights.tie_breaker and weights.tie_breaker in language_id.backends and len(languages) >= 2:
-        tie = registry.create("language_identifier", weights.tie_breaker, resolved)
     lexicon = None
     if use_lexicon:
         lexicon = LexiconScorer(cached_wordfreq_lexicon(languages, settings.models.cache_dir), languages)
     return TextLanguageEnsemble(
-        languages, scorers, weights, lexicon=lexicon, tie_breaker=tie,
-        confidence_floor=language_id.confidence_floor,
+        languages, scorers, weights, lexicon=lexicon, confidence_floor=language_id.confidence_floor,
     )

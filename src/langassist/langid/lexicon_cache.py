@@ -10,8 +10,10 @@ derived data (nothing is downloaded); a damaged or unreadable one is rebuilt.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,10 +30,11 @@ from langassist.langid.lexicon import (
 
 __all__ = ["FORMAT_VERSION", "cache_path", "cached_wordfreq_lexicon", "load_lexicon", "save_lexicon"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever the file layout or the build's semantics change."""
 
 _READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+logger = logging.getLogger(__name__)
 
 
 def save_lexicon(lexicon: WordfreqLexicon, path: Path) -> None:
@@ -124,9 +127,14 @@ def cached_wordfreq_lexicon(
             path.unlink(missing_ok=True)  # a damaged or foreign cache file is rebuilt
         except OSError:
             pass
+    logger.info("building the wordfreq lexicon for %d languages once (about 10-20 s); cached at %s",
+                len(languages), path)
+    started = time.perf_counter()
     lexicon = build_wordfreq_lexicon(languages, min_zipf=min_zipf)
+    logger.info("wordfreq lexicon built in %.1f s: %d words, %.1f MB",
+                time.perf_counter() - started, len(lexicon.vocabulary), lexicon.nbytes / 1e6)
     try:
         save_lexicon(lexicon, path)
     except OSError:
-        pass  # a read-only cache only costs the rebuild next time
+        logger.warning("could not write the lexicon cache %s: it is rebuilt next time", path)
     return lexicon

@@ -13,7 +13,9 @@ became observable:
     A question-like customer final whose similarity (rescaled cosine, see
     :mod:`langassist.confusion.repeat`) to an earlier customer turn, with the agent
     speaking in between, reaches ``AssessmentSettings.repeat_similarity``. ``time_s`` =
-    the utterance's end; the score is the similarity.
+    the utterance's end; the score is the similarity. The embedder runs only when a
+    question-like turn has earlier turns to compare with and their words do not already
+    match (:func:`~langassist.confusion.repeat.find_repeat`).
 ``long_silence``
     After an agent turn of at least ``long_agent_turn_s`` (consecutive agent finals, no
     customer final between them, gaps under ``long_silence_s``), nobody spoke for at
@@ -45,8 +47,8 @@ from langassist.confusion.repeat import (
     MAX_HISTORY,
     MIN_WORDS,
     EarlierTurn,
-    best_repeat,
-    embed_turn,
+    bag_of_words,
+    find_repeat,
     is_question_like,
 )
 from langassist.events import (
@@ -221,13 +223,14 @@ class ConfusionStage:
         words = self.classifier.lexicon.content_words(text)
         if clarification or score.value is None or len(words) < MIN_WORDS:
             return out
-        vector = embed_turn(text, words, self.embedder)
+        bag = bag_of_words(words)
+        embedding = None
         if is_question_like(text, words, self.classifier.lexicon):
-            match = best_repeat(
-                vector, state.history, agent_turns_now=state.agent_utterances, floor=self._floor
+            match, embedding, method = find_repeat(
+                text, bag, state.history, agent_turns_now=state.agent_utterances,
+                embedder=self.embedder, floor=self._floor,
             )
             if match is not None and match.similarity >= self.settings.repeat_similarity:
-                method = self.embedder.name if self.embedder is not None else "word overlap"
                 reason = Reason(
                     "similarity", round(match.similarity, 4), round(match.similarity, 4),
                     f"asks again what the customer said at {match.earlier.time_s:.1f} s "
@@ -244,7 +247,7 @@ class ConfusionStage:
                 )
         state.history = (
             state.history
-            + [EarlierTurn(event.end_s, event.utterance_id, text, vector, state.agent_utterances)]
+            + [EarlierTurn(event.end_s, event.utterance_id, text, bag, state.agent_utterances, embedding)]
         )[-MAX_HISTORY:]
         return out
 
