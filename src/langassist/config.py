@@ -195,7 +195,7 @@ class LanguageIdSettings:
     switch_probability: float = 0.8
     switch_min_speech_s: float = 3.0
     switch_min_utterances: int = 2
-    min_speech_s: float = 2.0
+    min_speech_s: float = 1.0
 
     def __post_init__(self) -> None:
         _check_range("language_id.confidence_floor", self.confidence_floor, 0.0, 1.0)

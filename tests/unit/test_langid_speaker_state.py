@@ -33,9 +33,12 @@ def test_alternating_low_confidence_guesses_never_switch() -> None:
 def test_short_utterances_never_switch() -> None:
     state = SpeakerLanguageState()
     state.observe(_obs("en", 0.95))
-    for _ in range(10):
-        assert not state.observe(_obs("es", 0.99, seconds=1.5)).changed
+    for _ in range(10):  # "si", "vale": under min_speech_s (1 s) each
+        assert not state.observe(_obs("es", 0.99, seconds=0.8)).changed
     assert state.settled == "en"
+    # one 1.5-s utterance counts, but cannot switch alone; a second consistent one can
+    assert not state.observe(_obs("es", 0.99, seconds=1.5)).changed
+    assert state.observe(_obs("es", 0.99, seconds=1.5)).language == "es"
 
 
 def test_one_confident_utterance_does_not_flip() -> None:

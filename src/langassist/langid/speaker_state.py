@@ -79,7 +79,7 @@ class SpeakerLanguageState:
     switch_probability: float = 0.8
     switch_min_speech_s: float = 3.0
     switch_min_utterances: int = 2
-    min_speech_s: float = 2.0
+    min_speech_s: float = 1.0
     settled: LanguageCode | None = None
     pooled: dict[LanguageCode, float] = field(default_factory=dict)
     _run: list[tuple[LanguageCode, float, float]] = field(default_factory=list)
@@ -144,7 +144,7 @@ class SpeakerLanguages:
         switch_probability: float = 0.8,
         switch_min_speech_s: float = 3.0,
         switch_min_utterances: int = 2,
-        min_speech_s: float = 2.0,
+        min_speech_s: float = 1.0,
     ) -> None:
         self._thresholds = (confidence_floor, switch_probability, switch_min_speech_s,
                             switch_min_utterances, min_speech_s)
@@ -158,7 +158,7 @@ class SpeakerLanguages:
             switch_probability=float(getattr(settings, "switch_probability", 0.8)),
             switch_min_speech_s=float(getattr(settings, "switch_min_speech_s", 3.0)),
             switch_min_utterances=int(getattr(settings, "switch_min_utterances", 2)),
-            min_speech_s=float(getattr(settings, "min_speech_s", 2.0)),
+            min_speech_s=float(getattr(settings, "min_speech_s", 1.0)),
         )
 
     def state(self, track: str) -> SpeakerLanguageState:
