@@ -9,12 +9,14 @@ protected-term guarantee has to survive.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from langassist.errors import ModelIntegrityError
 from langassist.translate import TranslationRouter, TranslationSettings, find_protected
+from langassist.translate.apertium import ApertiumPipeline
 
 pytestmark = pytest.mark.model
 
@@ -38,14 +40,16 @@ def assert_protected(sources: list[str], outputs: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def apertium_router() -> TranslationRouter:
+def apertium_router() -> Iterator[TranslationRouter]:
     if shutil.which("apertium") is None:
         pytest.skip("apertium is not installed (apt-get install apertium apertium-eng-spa)")
     from langassist.translate.apertium import ApertiumTranslator
 
     if ApertiumTranslator().mode_for("en", "es") is None:
         pytest.skip("apertium-eng-spa is not installed")
-    return TranslationRouter(TranslationSettings())
+    router = TranslationRouter(TranslationSettings())
+    yield router
+    router.close()
 
 
 def test_apertium_en_es_keeps_protected_terms(apertium_router: TranslationRouter) -> None:
@@ -69,6 +73,83 @@ def test_apertium_es_en(apertium_router: TranslationRouter) -> None:
 def test_apertium_unserved_pair(apertium_router: TranslationRouter) -> None:
     outcome = apertium_router.translate(["Hallo"], source="de", target="es")
     assert outcome.status == "no_backend"
+
+
+@pytest.fixture()
+def apertium_pipeline(apertium_router: TranslationRouter) -> Iterator[ApertiumPipeline]:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    if not ApertiumPipeline.available():
+        pytest.skip("apertium-wblank-mode is missing (apertium < 3.8)")
+    mode = ApertiumTranslator().mode_for("en", "es")
+    assert mode is not None
+    pipeline = ApertiumPipeline(mode, timeout_s=20.0)
+    yield pipeline
+    pipeline.close()
+
+
+def test_apertium_pipeline_translates_like_one_process(apertium_pipeline: ApertiumPipeline) -> None:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    texts = [
+        "He added.",  # a final full stop survives (the analyser needs a blank after it)
+        "Please turn the router off, wait ten seconds, and turn it on again.",
+        "Escaped stream syntax: [zq] b/c $5 ^d @e <f> {g} back\\slash.",
+        "",
+        "Two\nlines.",
+    ]
+    once = ApertiumTranslator(persistent=False).translate(texts, source="en", target="es")
+    ours = apertium_pipeline.translate(texts)
+    assert ours == [" ".join(text.split()) for text in once]
+    assert ours[0].endswith(".") and ours[3] == ""
+    for literal in ("[zq]", "b/c", "$5", "^d", "<f>", "{g}"):
+        assert literal in ours[2]
+    assert apertium_pipeline.running  # one process serves every call
+
+
+def test_apertium_pipeline_restarts_after_a_crash(apertium_pipeline: ApertiumPipeline) -> None:
+    import os
+    import signal
+
+    first = apertium_pipeline.translate(["Thank you for calling."])
+    process = apertium_pipeline._process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+    assert apertium_pipeline.translate(["Thank you for calling."]) == first
+    assert apertium_pipeline.running and apertium_pipeline._process is not process
+
+
+def test_apertium_pipeline_times_out_and_recovers(apertium_pipeline: ApertiumPipeline) -> None:
+    import os
+    import signal
+
+    from langassist.errors import BackendError
+
+    apertium_pipeline.translate(["Hello."])
+    process = apertium_pipeline._process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGSTOP)  # a hung pipeline
+    apertium_pipeline.timeout_s = 0.5
+    with pytest.raises(BackendError, match="longer than 0.5 s"):
+        apertium_pipeline.translate(["Hello again."])
+    assert process.poll() is not None  # killed, not left behind
+    apertium_pipeline.timeout_s = 20.0
+    assert apertium_pipeline.translate(["Hello."])[0]
+
+
+def test_apertium_close_stops_the_pipeline(apertium_router: TranslationRouter) -> None:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    translator = ApertiumTranslator()
+    router = TranslationRouter(TranslationSettings(), translators={"apertium": translator})
+    outcome = router.translate(SENTENCES, source="en", target="es", terms=TERMS)
+    assert_protected(SENTENCES, outcome.texts)
+    pipeline = translator.pipeline("eng-spa")
+    assert pipeline is not None and pipeline.running
+    process = pipeline._process
+    router.close()
+    assert not pipeline.running and process is not None and process.poll() is not None
 
 
 # --------------------------------------------------------------------------- tiny Marian
