@@ -250,3 +250,93 @@ def test_checksum_mismatch_refused(converted: dict[str, Path], tmp_path: Path) -
         handle.write(b"\0")
     with pytest.raises(ModelIntegrityError, match="SHA-256"):
         CTranslate2Translator(copy)
+
+
+# --------------------------------------------------------------------------- models pull --from-dir
+
+
+def _tiny_manifest(folder: Path, checkpoint: Path, *, tamper: str | None = None) -> Path:
+    """A translation manifest for the tiny model, pinning the SHA-256 of its small files
+    (computed here, as one would from a trusted copy); ``tamper`` pins a wrong one."""
+    import hashlib
+
+    lines = [
+        'name = "opus-mt-en-es-tiny"', 'role = "translation"', 'backend = "ctranslate2"',
+        'description = "tiny random Marian built in the test"', 'licence = "MIT"',
+        'version = "test"', "size_bytes = 0", "multilingual = false", 'languages = ["en", "es"]',
+        'missing_checksums = "hub"',
+    ]
+    for name in ("config.json", "source.spm", "target.spm", "vocab.json"):
+        digest = hashlib.sha256((checkpoint / name).read_bytes()).hexdigest()
+        if name == tamper:
+            digest = "0" * 64
+        lines += ["", "[[files]]", f'name = "{name}"', f'sha256 = "{digest}"']
+    lines += ["", "[[sources]]", 'id = "hub"', 'kind = "hub"',
+              'repo = "example/opus-mt-en-es-tiny"', 'revision = "main"']
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "opus-mt-en-es-tiny.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_models_pull_from_dir_converts_offline(tiny_marian: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+    from langassist.config import load_settings
+    from langassist.service import create_translation_router
+    from langassist.translate.ctranslate2_marian import INFO_FILE, CTranslate2Translator
+
+    manifests = _tiny_manifest(tmp_path / "manifests", tiny_marian)
+    cache = tmp_path / "cache"
+    args = ["models", "pull", "opus-mt-en-es-tiny", "--from-dir", str(tiny_marian),
+            "--manifests-dir", str(manifests), "--cache-dir", str(cache)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    converted = Path(result.stdout.strip().splitlines()[-1])
+    assert converted == cache / "translation" / "opus-mt-en-es-tiny"
+    sidecar = (converted / INFO_FILE).read_text(encoding="utf-8")
+    assert "source_files" in sidecar and "(local directory)" in sidecar
+    translator = CTranslate2Translator(converted, beam_size=1, max_decoding_length=8, cpu_threads=1)
+    assert translator.supports("en", "es") and translator.info.quantization == "int8"
+    # The service resolves the manifest name to the conversion: routes can name it.
+    settings = load_settings(overrides={
+        "models.cache_dir": str(cache), "models.manifests_dir": str(manifests),
+        "translation.routes": ["en-es=ctranslate2:opus-mt-en-es-tiny"],
+        "translation.beam_size": 1, "translation.max_decoding_length": 8,
+        "translation.cpu_threads": 1,
+    })
+    outcome = create_translation_router(settings).translate(
+        SENTENCES, source="en", target="es", terms=TERMS
+    )
+    assert outcome.ok and outcome.backend == "ctranslate2:opus-mt-en-es-tiny"
+    assert_protected(SENTENCES, outcome.texts)
+    # Pulling again from the same files reuses the conversion.
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and Path(again.stdout.strip().splitlines()[-1]) == converted
+
+
+def test_models_pull_from_dir_refuses_a_checksum_mismatch(tiny_marian: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+
+    manifests = _tiny_manifest(tmp_path / "manifests", tiny_marian, tamper="target.spm")
+    result = CliRunner().invoke(app, [
+        "models", "pull", "opus-mt-en-es-tiny", "--from-dir", str(tiny_marian),
+        "--manifests-dir", str(manifests), "--cache-dir", str(tmp_path / "cache"),
+    ])
+    assert result.exit_code == 1
+    assert "target.spm has SHA-256" in " ".join(result.stderr.split())
+    assert not (tmp_path / "cache" / "translation" / "opus-mt-en-es-tiny").exists()
+
+
+def test_models_pull_translation_offline_names_both_ways(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+
+    result = CliRunner().invoke(app, ["models", "pull", "opus-mt-en-de", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "--allow-download" in message and "--from-dir DIR" in message

