@@ -15,8 +15,10 @@
   shape built here (no neural MT weights are downloadable on this network): same
   inputs, greedy, fixed output length (``min = max`` decoding length), one thread,
   batch 16 (best of ``--repeats``) and one sentence at a time (median).
-* Whisper speech-to-English: the test sets have no audio, so there is nothing to score
-  (recorded as skipped).
+* Whisper speech-to-English (whisper-base, ``task="translate"``): the FLEURS clips in
+  ``speech-multilingual`` whose transcript is one of the FLORES devtest lines here are
+  scored against the parallel English FLORES line (a real reference; FLEURS read
+  FLORES aloud). Clips without such a line are left out, never given a made-up one.
 
 Usage::
 
@@ -231,6 +233,106 @@ def bench_tiny_marian(
     }
 
 
+FLORES_FILES = {"de": "deu_Latn", "fr": "fra_Latn", "es": "spa_Latn", "zh": "zho_Hans", "pl": "pol_Latn"}
+
+
+def _normalized(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join("".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text).split())
+
+
+def align_fleurs_to_flores(data: Path) -> list[dict[str, str]]:
+    """FLEURS clips whose transcript is a FLORES devtest sentence in the subset here.
+
+    FLEURS read FLORES sentences aloud, and FLORES is n-way parallel, so the English
+    line with the same index is a real reference translation of the clip. A clip counts
+    only when its (lower-cased, punctuation-free) transcript equals the normalized
+    FLORES line (difflib ratio >= 0.98); nothing is guessed for the others.
+    """
+    import difflib
+
+    manifest = data / "speech-multilingual" / "manifest.tsv"
+    flores = data / "translation-testsets" / "flores200-devtest"
+    if not manifest.is_file() or not flores.is_dir():
+        return []
+    english = read_lines(flores / "eng_Latn.txt")
+    lines: dict[str, list[str]] = {}
+    matched = []
+    with manifest.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            language = row["language"]
+            if language not in FLORES_FILES or not (flores / f"{FLORES_FILES[language]}.txt").is_file():
+                continue
+            if language not in lines:
+                lines[language] = [_normalized(line) for line in
+                                   read_lines(flores / f"{FLORES_FILES[language]}.txt")]
+            reference = _normalized(row["reference"])
+            scores = [difflib.SequenceMatcher(None, reference, line).ratio() for line in lines[language]]
+            best = max(range(len(scores)), key=scores.__getitem__)
+            if scores[best] >= 0.98:
+                matched.append({"id": row["id"], "audio": str(data / "speech-multilingual" / row["audio"]),
+                                "language": language, "flores_line": str(best + 1),
+                                "reference_en": english[best]})
+    return matched
+
+
+def bench_whisper(data: Path) -> dict[str, Any]:
+    """Whisper base ``task="translate"`` on FLEURS clips aligned to FLORES English."""
+    import sacrebleu
+
+    clips = align_fleurs_to_flores(data)
+    if not clips:
+        return {"skipped": "no speech clip with an English reference (FLEURS aligned to FLORES)"}
+    try:
+        from faster_whisper import decode_audio
+
+        from langassist.catalog import load_catalog
+        from langassist.config import load_settings
+        from langassist.translate.whisper_translate import create_speech_translator
+
+        model_dir = load_catalog(load_settings().models).path("whisper-base")
+        translator = create_speech_translator(model_dir, compute_type="int8", cpu_threads=2)
+    except Exception as exc:  # noqa: BLE001 - any missing piece means "not measured here"
+        return {"skipped": f"whisper-base is not available: {exc}"}
+    hypotheses, references, rows, seconds, audio_s = [], [], [], 0.0, 0.0
+    for clip in clips:
+        audio = decode_audio(clip["audio"], sampling_rate=16000)
+        started = time.perf_counter()
+        result = translator.translate_speech(audio, source=clip["language"])
+        seconds += time.perf_counter() - started
+        audio_s += result.duration_s
+        hypotheses.append(result.text)
+        references.append(clip["reference_en"])
+        rows.append({"id": clip["id"], "language": clip["language"], "flores_line": clip["flores_line"],
+                     "hypothesis": result.text, "reference": clip["reference_en"]})
+    bleu_metric, chrf_metric = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+    per_language = {}
+    for language in sorted({clip["language"] for clip in clips}):
+        hyp = [h for h, c in zip(hypotheses, clips, strict=True) if c["language"] == language]
+        ref = [r for r, c in zip(references, clips, strict=True) if c["language"] == language]
+        per_language[language] = {
+            "clips": len(hyp),
+            "bleu": round(sacrebleu.metrics.BLEU().corpus_score(hyp, [ref]).score, 2),
+            "chrf": round(sacrebleu.metrics.CHRF().corpus_score(hyp, [ref]).score, 2),
+        }
+    return {
+        "model": "whisper-base (CTranslate2 int8 on CPU, beam 1, VAD, language given)",
+        "data": "speech-multilingual FLEURS clips whose transcript equals a FLORES-200 devtest "
+                "line in translation-testsets (lines 1-500); reference = the English FLORES line",
+        "clips": len(clips),
+        "clips_in_speech_multilingual_without_reference": "the rest (FLORES dev/devtest lines "
+                                                          "outside the 500-line subset, pt, ja)",
+        "bleu": round(bleu_metric.corpus_score(hypotheses, [references]).score, 2),
+        "chrf": round(chrf_metric.corpus_score(hypotheses, [references]).score, 2),
+        "bleu_signature": str(bleu_metric.get_signature()),
+        "per_language": per_language,
+        "real_time_factor": round(seconds / audio_s, 3) if audio_s else None,
+        "examples": rows[:6],
+    }
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "| backend | test set (subset) | direction | BLEU | chrF | published OPUS-MT BLEU / chrF (full set) "
@@ -269,7 +371,21 @@ def markdown(result: dict[str, Any]) -> str:
             + ", ".join(f"{name} {value:.0f} ms" for name, value in singles.items()) + " median |"
         )
     lines.append("")
-    lines.append(f"Whisper speech-to-English: {result['whisper']['skipped']}")
+    whisper = result["whisper"]
+    if "skipped" in whisper:
+        lines.append(f"Whisper speech-to-English: {whisper['skipped']}")
+    else:
+        lines += [
+            f"Whisper speech-to-English ({whisper['model']}), {whisper['clips']} FLEURS clips with "
+            "FLORES English references:",
+            "",
+            "| language | clips | BLEU | chrF |",
+            "|---|---|---|---|",
+        ]
+        for language, row in whisper["per_language"].items():
+            lines.append(f"| {language} | {row['clips']} | {row['bleu']:.1f} | {row['chrf']:.1f} |")
+        lines.append(f"| **all** | {whisper['clips']} | **{whisper['bleu']:.1f}** | "
+                     f"**{whisper['chrf']:.1f}** |")
     return "\n".join(lines)
 
 
@@ -284,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny-layers", type=int, default=6)
     parser.add_argument("--tiny-vocab", type=int, default=58101,
                         help="model vocabulary (OPUS-MT en-de: 58101)")
-    parser.add_argument("--skip-apertium", action="store_true", help="only the Marian speed test")
+    parser.add_argument("--skip-apertium", action="store_true", help="no Apertium section")
+    parser.add_argument("--skip-marian", action="store_true", help="no CTranslate2/transformers section")
+    parser.add_argument("--skip-whisper", action="store_true", help="no Whisper speech-to-English section")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "translation.json"))
     args = parser.parse_args(argv)
     folder = Path(args.data) / "translation-testsets"
@@ -301,10 +419,13 @@ def main(argv: list[str] | None = None) -> int:
         "apertium": {"skipped": "--skip-apertium"} if args.skip_apertium else bench_apertium(
             folder, args.latency_sentences
         ),
-        "tiny_marian": bench_tiny_marian(args.tiny_sentences, args.tiny_length, args.repeats,
-                                         args.tiny_d_model, args.tiny_layers, args.tiny_vocab),
-        "whisper": {"skipped": "translation-testsets holds text only (no audio with reference "
-                               "translations), so Whisper speech-to-English is not scored here"},
+        "tiny_marian": {"skipped": "--skip-marian"} if args.skip_marian else bench_tiny_marian(
+            args.tiny_sentences, args.tiny_length, args.repeats, args.tiny_d_model,
+            args.tiny_layers, args.tiny_vocab,
+        ),
+        "whisper": {"skipped": "--skip-whisper"} if args.skip_whisper else bench_whisper(
+            Path(args.data)
+        ),
     }
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
