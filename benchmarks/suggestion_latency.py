@@ -44,15 +44,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_common import percentile, write_result  # noqa: E402
+
 TARGET_MS = 300.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def read_dialogues(folder: Path, limit: int | None) -> list[tuple[str, list[dict[str, str]]]]:
@@ -216,9 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "scenarios": scenarios,
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_result(result, args.output)
     print("| scenario | utterances with a suggestion | median ms | p95 ms | with translation: n / median ms | "
           "without a suggestion: median ms |")
     print("|---|---|---|---|---|---|")

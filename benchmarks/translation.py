@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import statistics
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_common import percentile, write_result  # noqa: E402
 
 TESTSETS: list[dict[str, str]] = [
     {"testset": "flores200-devtest", "direction": "eng-spa",
@@ -58,14 +59,6 @@ TESTSETS: list[dict[str, str]] = [
      "src": "tatoeba-test-v2021-08-07/eng-spa.spa", "ref": "tatoeba-test-v2021-08-07/eng-spa.eng"},
 ]
 CODES = {"eng": "en", "spa": "es"}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def read_lines(path: Path) -> list[str]:
@@ -427,9 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.data)
         ),
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_result(result, args.output)
     print(markdown(result))
     return 0
 

@@ -32,6 +32,7 @@ from langassist.translate.ctranslate2_marian import (
     INFO_FILE,
     TranslationModelInfo,
     convert_translation_model,
+    sha256_file,
 )
 
 if TYPE_CHECKING:
@@ -51,14 +52,6 @@ def find_converted(cache_dir: str | Path, name: str) -> Path | None:
     """The converted directory of ``name`` when a pull made one, else ``None``."""
     directory = converted_dir(cache_dir, name)
     return directory if (directory / INFO_FILE).is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _git_sha1(path: Path) -> str:
@@ -86,7 +79,7 @@ def check_local_checkpoint(manifest: Manifest, directory: Path) -> dict[str, str
     hashes: dict[str, str] = {}
     checked = 0
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
-        hashes[path.name] = _sha256(path)
+        hashes[path.name] = sha256_file(path)
         spec = pinned.get(path.name)
         if spec is None or not spec.recorded:
             continue
@@ -153,7 +146,7 @@ def pull_translation_model(
                 f"{exc}; offline, convert a local copy of the checkpoint instead: "
                 f"langassist models pull {name} --from-dir DIR"
             ) from exc
-        hashes = {spec.name: _sha256(checkpoint / spec.name) for spec in manifest.files}
+        hashes = {spec.name: sha256_file(checkpoint / spec.name) for spec in manifest.files}
         origin = f"{name}: {checkpoint}"
     existing = find_converted(catalog.cache_dir, name)
     if existing is not None and not force:
