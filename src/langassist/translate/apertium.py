@@ -120,9 +120,18 @@ class ApertiumPipeline:
         mode: the Apertium mode (``eng-spa``).
         mode_file: the mode's ``.mode`` file (default: under ``$APERTIUM_DATADIR``).
         timeout_s: most seconds one text may take.
+        script: a shell pipeline to run instead of the expanded mode file (tests run
+            ``cat`` to check the framing without Apertium).
     """
 
-    def __init__(self, mode: str, *, mode_file: Path | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        mode: str,
+        *,
+        mode_file: Path | None = None,
+        timeout_s: float = 30.0,
+        script: str | None = None,
+    ) -> None:
         self.mode = mode
         self.mode_file = mode_file or _datadir() / "modes" / f"{mode}.mode"
         self.timeout_s = timeout_s
@@ -132,7 +141,7 @@ class ApertiumPipeline:
         self._stderr: IO[bytes] | None = None
         self._buffer = b""
         self._counter = 0
-        self._script: str | None = None
+        self._script: str | None = script
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     @staticmethod
