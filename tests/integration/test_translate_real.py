@@ -311,6 +311,9 @@ def test_models_pull_from_dir_converts_offline(tiny_marian: Path, tmp_path: Path
     )
     assert outcome.ok and outcome.backend == "ctranslate2:opus-mt-en-es-tiny"
     assert_protected(SENTENCES, outcome.texts)
+    listed = CliRunner().invoke(app, ["models", "list", "--json", "--manifests-dir", str(manifests),
+                                      "--cache-dir", str(cache)])
+    assert listed.exit_code == 0 and '"state": "converted"' in listed.stdout
     # Pulling again from the same files reuses the conversion.
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0 and Path(again.stdout.strip().splitlines()[-1]) == converted
