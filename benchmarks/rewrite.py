@@ -34,20 +34,17 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_common import percentile, write_result  # noqa: E402
+
 PRODUCT_TERMS = ("Fibrelink 500", "HomeHub X2")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def load_inputs(data: Path) -> dict[str, list[str]]:
@@ -259,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "rewrite": bench_rewrite(load_inputs(data), args.examples),
         "latency": [bench_latency(dialogues, None), bench_latency(dialogues, "es")],
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_result(result, args.output)
     print(markdown(result))
     return 0
 

@@ -468,7 +468,9 @@ class TranslationSettings:
         max_decoding_length: most target tokens per sentence.
         max_input_chars: longer texts are rejected with a ConfigError, not truncated.
         apertium_command: the Apertium executable.
-        timeout_s: most seconds one Apertium call may run.
+        apertium_persistent: keep one null-flush Apertium pipeline per pair alive
+            (a few ms a sentence) instead of starting one per call (~200 ms).
+        timeout_s: most seconds one Apertium call (one text when persistent) may run.
         protect_numbers / protect_codes / protect_emails / protect_urls: which automatic
             kinds of span are kept verbatim (glossary product terms always are).
     """
@@ -481,6 +483,7 @@ class TranslationSettings:
     max_decoding_length: int = 256
     max_input_chars: int = 4000
     apertium_command: str = "apertium"
+    apertium_persistent: bool = True
     timeout_s: float = 30.0
     protect_numbers: bool = True
     protect_codes: bool = True

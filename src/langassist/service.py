@@ -406,10 +406,13 @@ def _translation_model_resolver(settings: Settings) -> Callable[[str], Path]:
 
     def resolve(reference: str) -> Path:
         from langassist.catalog import load_catalog
+        from langassist.translate.pull import find_converted
 
         catalog = load_catalog(settings.models)
         if reference in catalog.names():
-            return Path(catalog.path(reference))
+            # `langassist models pull NAME` (online or --from-dir) converted it already.
+            converted = find_converted(catalog.cache_dir, reference)
+            return converted if converted is not None else Path(catalog.path(reference))
         return resolve_model_path(reference)
 
     return resolve

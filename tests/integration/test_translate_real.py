@@ -9,12 +9,14 @@ protected-term guarantee has to survive.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from langassist.errors import ModelIntegrityError
 from langassist.translate import TranslationRouter, TranslationSettings, find_protected
+from langassist.translate.apertium import ApertiumPipeline
 
 pytestmark = pytest.mark.model
 
@@ -38,14 +40,16 @@ def assert_protected(sources: list[str], outputs: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def apertium_router() -> TranslationRouter:
+def apertium_router() -> Iterator[TranslationRouter]:
     if shutil.which("apertium") is None:
         pytest.skip("apertium is not installed (apt-get install apertium apertium-eng-spa)")
     from langassist.translate.apertium import ApertiumTranslator
 
     if ApertiumTranslator().mode_for("en", "es") is None:
         pytest.skip("apertium-eng-spa is not installed")
-    return TranslationRouter(TranslationSettings())
+    router = TranslationRouter(TranslationSettings())
+    yield router
+    router.close()
 
 
 def test_apertium_en_es_keeps_protected_terms(apertium_router: TranslationRouter) -> None:
@@ -69,6 +73,83 @@ def test_apertium_es_en(apertium_router: TranslationRouter) -> None:
 def test_apertium_unserved_pair(apertium_router: TranslationRouter) -> None:
     outcome = apertium_router.translate(["Hallo"], source="de", target="es")
     assert outcome.status == "no_backend"
+
+
+@pytest.fixture()
+def apertium_pipeline(apertium_router: TranslationRouter) -> Iterator[ApertiumPipeline]:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    if not ApertiumPipeline.available():
+        pytest.skip("apertium-wblank-mode is missing (apertium < 3.8)")
+    mode = ApertiumTranslator().mode_for("en", "es")
+    assert mode is not None
+    pipeline = ApertiumPipeline(mode, timeout_s=20.0)
+    yield pipeline
+    pipeline.close()
+
+
+def test_apertium_pipeline_translates_like_one_process(apertium_pipeline: ApertiumPipeline) -> None:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    texts = [
+        "He added.",  # a final full stop survives (the analyser needs a blank after it)
+        "Please turn the router off, wait ten seconds, and turn it on again.",
+        "Escaped stream syntax: [zq] b/c $5 ^d @e <f> {g} back\\slash.",
+        "",
+        "Two\nlines.",
+    ]
+    once = ApertiumTranslator(persistent=False).translate(texts, source="en", target="es")
+    ours = apertium_pipeline.translate(texts)
+    assert ours == [" ".join(text.split()) for text in once]
+    assert ours[0].endswith(".") and ours[3] == ""
+    for literal in ("[zq]", "b/c", "$5", "^d", "<f>", "{g}"):
+        assert literal in ours[2]
+    assert apertium_pipeline.running  # one process serves every call
+
+
+def test_apertium_pipeline_restarts_after_a_crash(apertium_pipeline: ApertiumPipeline) -> None:
+    import os
+    import signal
+
+    first = apertium_pipeline.translate(["Thank you for calling."])
+    process = apertium_pipeline._process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+    assert apertium_pipeline.translate(["Thank you for calling."]) == first
+    assert apertium_pipeline.running and apertium_pipeline._process is not process
+
+
+def test_apertium_pipeline_times_out_and_recovers(apertium_pipeline: ApertiumPipeline) -> None:
+    import os
+    import signal
+
+    from langassist.errors import BackendError
+
+    apertium_pipeline.translate(["Hello."])
+    process = apertium_pipeline._process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGSTOP)  # a hung pipeline
+    apertium_pipeline.timeout_s = 0.5
+    with pytest.raises(BackendError, match="longer than 0.5 s"):
+        apertium_pipeline.translate(["Hello again."])
+    assert process.poll() is not None  # killed, not left behind
+    apertium_pipeline.timeout_s = 20.0
+    assert apertium_pipeline.translate(["Hello."])[0]
+
+
+def test_apertium_close_stops_the_pipeline(apertium_router: TranslationRouter) -> None:
+    from langassist.translate.apertium import ApertiumTranslator
+
+    translator = ApertiumTranslator()
+    router = TranslationRouter(TranslationSettings(), translators={"apertium": translator})
+    outcome = router.translate(SENTENCES, source="en", target="es", terms=TERMS)
+    assert_protected(SENTENCES, outcome.texts)
+    pipeline = translator.pipeline("eng-spa")
+    assert pipeline is not None and pipeline.running
+    process = pipeline._process
+    router.close()
+    assert not pipeline.running and process is not None and process.poll() is not None
 
 
 # --------------------------------------------------------------------------- tiny Marian
@@ -169,3 +250,96 @@ def test_checksum_mismatch_refused(converted: dict[str, Path], tmp_path: Path) -
         handle.write(b"\0")
     with pytest.raises(ModelIntegrityError, match="SHA-256"):
         CTranslate2Translator(copy)
+
+
+# --------------------------------------------------------------------------- models pull --from-dir
+
+
+def _tiny_manifest(folder: Path, checkpoint: Path, *, tamper: str | None = None) -> Path:
+    """A translation manifest for the tiny model, pinning the SHA-256 of its small files
+    (computed here, as one would from a trusted copy); ``tamper`` pins a wrong one."""
+    import hashlib
+
+    lines = [
+        'name = "opus-mt-en-es-tiny"', 'role = "translation"', 'backend = "ctranslate2"',
+        'description = "tiny random Marian built in the test"', 'licence = "MIT"',
+        'version = "test"', "size_bytes = 0", "multilingual = false", 'languages = ["en", "es"]',
+        'missing_checksums = "hub"',
+    ]
+    for name in ("config.json", "source.spm", "target.spm", "vocab.json"):
+        digest = hashlib.sha256((checkpoint / name).read_bytes()).hexdigest()
+        if name == tamper:
+            digest = "0" * 64
+        lines += ["", "[[files]]", f'name = "{name}"', f'sha256 = "{digest}"']
+    lines += ["", "[[sources]]", 'id = "hub"', 'kind = "hub"',
+              'repo = "example/opus-mt-en-es-tiny"', 'revision = "main"']
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "opus-mt-en-es-tiny.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_models_pull_from_dir_converts_offline(tiny_marian: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+    from langassist.config import load_settings
+    from langassist.service import create_translation_router
+    from langassist.translate.ctranslate2_marian import INFO_FILE, CTranslate2Translator
+
+    manifests = _tiny_manifest(tmp_path / "manifests", tiny_marian)
+    cache = tmp_path / "cache"
+    args = ["models", "pull", "opus-mt-en-es-tiny", "--from-dir", str(tiny_marian),
+            "--manifests-dir", str(manifests), "--cache-dir", str(cache)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    converted = Path(result.stdout.strip().splitlines()[-1])
+    assert converted == cache / "translation" / "opus-mt-en-es-tiny"
+    sidecar = (converted / INFO_FILE).read_text(encoding="utf-8")
+    assert "source_files" in sidecar and "(local directory)" in sidecar
+    translator = CTranslate2Translator(converted, beam_size=1, max_decoding_length=8, cpu_threads=1)
+    assert translator.supports("en", "es") and translator.info.quantization == "int8"
+    # The service resolves the manifest name to the conversion: routes can name it.
+    settings = load_settings(overrides={
+        "models.cache_dir": str(cache), "models.manifests_dir": str(manifests),
+        "translation.routes": ["en-es=ctranslate2:opus-mt-en-es-tiny"],
+        "translation.beam_size": 1, "translation.max_decoding_length": 8,
+        "translation.cpu_threads": 1,
+    })
+    outcome = create_translation_router(settings).translate(
+        SENTENCES, source="en", target="es", terms=TERMS
+    )
+    assert outcome.ok and outcome.backend == "ctranslate2:opus-mt-en-es-tiny"
+    assert_protected(SENTENCES, outcome.texts)
+    listed = CliRunner().invoke(app, ["models", "list", "--json", "--manifests-dir", str(manifests),
+                                      "--cache-dir", str(cache)])
+    assert listed.exit_code == 0 and '"state": "converted"' in listed.stdout
+    # Pulling again from the same files reuses the conversion.
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and Path(again.stdout.strip().splitlines()[-1]) == converted
+
+
+def test_models_pull_from_dir_refuses_a_checksum_mismatch(tiny_marian: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+
+    manifests = _tiny_manifest(tmp_path / "manifests", tiny_marian, tamper="target.spm")
+    result = CliRunner().invoke(app, [
+        "models", "pull", "opus-mt-en-es-tiny", "--from-dir", str(tiny_marian),
+        "--manifests-dir", str(manifests), "--cache-dir", str(tmp_path / "cache"),
+    ])
+    assert result.exit_code == 1
+    assert "target.spm has SHA-256" in " ".join(result.stderr.split())
+    assert not (tmp_path / "cache" / "translation" / "opus-mt-en-es-tiny").exists()
+
+
+def test_models_pull_translation_offline_names_both_ways(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from langassist.cli.main import app
+
+    result = CliRunner().invoke(app, ["models", "pull", "opus-mt-en-de", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "--allow-download" in message and "--from-dir DIR" in message

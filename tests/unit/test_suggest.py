@@ -305,3 +305,16 @@ def test_settings_validate() -> None:
     with pytest.raises(ConfigError, match="language_queues"):
         SuggestionSettings(language_queues=("klingon!",))
     assert SuggestionSettings(language_queues=("ES",)).queue_languages == frozenset({"es"})
+
+
+def test_jargon_reason_lists_each_term_once() -> None:
+    from langassist.config import AssessmentSettings
+    from langassist.difficulty import DifficultyScorer
+
+    score = DifficultyScorer(AssessmentSettings()).score(
+        "Your DHCP lease expired, so renew the DHCP lease; the DHCP server logs it.",
+        language="en",
+    )
+    detail = next(reason.detail for reason in score.reasons if reason.feature == "jargon")
+    assert detail.count("DHCP (") == 1, detail
+    assert detail.startswith("1 jargon term(s)"), detail

@@ -322,3 +322,68 @@ def test_speech_translation_refuses_english_only_model() -> None:
 
     with pytest.raises(ConfigError, match="multilingual"):
         WhisperSpeechTranslator(EnglishOnly([]))
+
+
+# --------------------------------------------------------------------------- Apertium pipeline framing
+
+
+def test_apertium_stream_escaping_round_trips() -> None:
+    from langassist.translate.apertium import escape_stream, unescape_stream
+
+    text = "Code [A-1] b/c $5 ^d @e <f> {g} back\\slash"
+    assert unescape_stream(escape_stream(text)) == text
+    assert unescape_stream("[<la:3>]Hola [superblank]mundo") == "Hola mundo"
+
+
+def test_apertium_pipeline_framing_with_cat() -> None:
+    """`cat` echoes each NUL-framed segment: tags pair answers with requests, the empty
+    segment after each request is skipped, escaping round-trips, blanks collapse."""
+    from langassist.translate.apertium import ApertiumPipeline
+
+    pipeline = ApertiumPipeline("fake-pair", script="cat", timeout_s=5.0)
+    try:
+        texts = ["Hello [x] $5 ^a/b", "", "two\nlines", "third"]
+        assert pipeline.translate(texts) == ["Hello [x] $5 ^a/b", "", "two lines", "third"]
+        first = pipeline._process
+        assert pipeline.translate(["again"]) == ["again"] and pipeline._process is first
+    finally:
+        pipeline.close()
+    assert not pipeline.running
+
+
+def test_apertium_pipeline_restarts_a_dead_process() -> None:
+    from langassist.translate.apertium import ApertiumPipeline
+
+    pipeline = ApertiumPipeline("fake-pair", script="cat", timeout_s=5.0)
+    try:
+        pipeline.translate(["one"])
+        process = pipeline._process
+        assert process is not None
+        process.kill()
+        process.wait(timeout=5)
+        assert pipeline.translate(["two"]) == ["two"]
+        assert pipeline._process is not process
+    finally:
+        pipeline.close()
+
+
+def test_apertium_pipeline_times_out_and_kills_the_group() -> None:
+    from langassist.errors import BackendError
+    from langassist.translate.apertium import ApertiumPipeline
+
+    pipeline = ApertiumPipeline("fake-pair", script="cat > /dev/null", timeout_s=0.3)
+    with pytest.raises(BackendError, match="longer than 0.3 s"):
+        pipeline.translate(["never answered"])
+    assert not pipeline.running
+    pipeline.close()
+
+
+def test_apertium_pipeline_fails_clearly_when_it_keeps_dying() -> None:
+    from langassist.errors import BackendError
+    from langassist.translate.apertium import ApertiumPipeline
+
+    pipeline = ApertiumPipeline("fake-pair", script="echo broken >&2; exit 3", timeout_s=5.0)
+    with pytest.raises(BackendError, match="failed twice: broken"):
+        pipeline.translate(["hello"])
+    assert pipeline.restarts == 2
+    pipeline.close()

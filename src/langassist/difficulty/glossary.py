@@ -24,10 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from langassist.datafiles import bundled_text, read_user_file
 from langassist.errors import ConfigError
 
 try:
@@ -210,20 +210,13 @@ def load_glossary(path: str | Path | None = None, *, include_default: bool = Tru
     """
     glossary = Glossary()
     if include_default:
-        default = resources.files("langassist").joinpath("data", DEFAULT_GLOSSARY)
-        glossary = parse_glossary(default.read_text(encoding="utf-8"), source=DEFAULT_GLOSSARY)
+        glossary = parse_glossary(bundled_text(DEFAULT_GLOSSARY), source=DEFAULT_GLOSSARY)
     if path is None:
         return glossary
-    user_path = Path(path).expanduser()
-    if not user_path.is_file():
-        raise ConfigError(
-            f"assessment.glossary_path = {str(path)!r}: no such file; give a TOML glossary "
-            f"in the layout of langassist/data/{DEFAULT_GLOSSARY}"
-        )
-    try:
-        text = user_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"glossary {user_path} cannot be read as UTF-8 text: {exc}") from exc
+    user_path, text = read_user_file(
+        path, label=f"assessment.glossary_path = {str(path)!r}", noun="glossary",
+        layout=DEFAULT_GLOSSARY,
+    )
     document = _parse_document(text, str(user_path))
     user = _entries_from_document(document, str(user_path))
     merged = glossary.with_entries(user, sources=(str(user_path),))

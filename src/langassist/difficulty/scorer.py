@@ -21,7 +21,7 @@ frequency list (no word-rarity features).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from langassist.config import AssessmentSettings
 from langassist.difficulty.features import (
@@ -31,7 +31,7 @@ from langassist.difficulty.features import (
     FeatureExtractor,
     UtteranceFeatures,
 )
-from langassist.difficulty.glossary import Glossary, load_glossary
+from langassist.difficulty.glossary import Glossary, GlossaryHit, load_glossary
 from langassist.difficulty.lexicon import Lexicon
 from langassist.difficulty.listener import ListenerProfile, score_for_listener
 from langassist.difficulty.model import DifficultyModel, load_model
@@ -175,13 +175,13 @@ class DifficultyScorer:
         if name == "clauses":
             return f"{value:.1f} clause breaks per sentence (commas, 'which', 'although' ...)"
         if name == "jargon":
-            hits = [hit for hit in features.glossary_hits if hit.kind != "idiom"]
+            hits = _distinct(hit for hit in features.glossary_hits if hit.kind != "idiom")
             if not hits:
                 return "no jargon from the glossary"
             shown = ", ".join(f"{hit.matched} ({hit.plain})" for hit in hits[:4])
             return f"{len(hits)} jargon term(s): {shown}"
         if name == "idioms":
-            hits = [hit for hit in features.glossary_hits if hit.kind == "idiom"]
+            hits = _distinct(hit for hit in features.glossary_hits if hit.kind == "idiom")
             if not hits:
                 return "no idioms"
             return "idioms: " + ", ".join(f"'{hit.matched}' ({hit.plain})" for hit in hits[:4])
@@ -234,6 +234,17 @@ def _confidence(features: UtteranceFeatures, extractor: FeatureExtractor) -> flo
 def _cefr_name(level: float) -> str:
     index = min(max(int(round(level)) - 1, 0), len(_CEFR_NAMES) - 1)
     return _CEFR_NAMES[index]
+
+
+def _distinct(hits: Iterable[GlossaryHit]) -> list[GlossaryHit]:
+    """Glossary hits with each term once (a term said twice is one term to explain)."""
+    seen: set[str] = set()
+    out: list[GlossaryHit] = []
+    for hit in hits:
+        if hit.term.lower() not in seen:
+            seen.add(hit.term.lower())
+            out.append(hit)
+    return out
 
 
 def _list(words: Sequence[str], limit: int = 4) -> str:

@@ -14,10 +14,10 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from langassist.datafiles import bundled_text, read_user_file
 from langassist.errors import ConfigError
 from langassist.events import LanguageCode, normalize_language
 
@@ -201,20 +201,12 @@ def load_phrasebook(path: str | Path | None = None, *, include_default: bool = T
     """
     book = Phrasebook()
     if include_default:
-        default = resources.files("langassist").joinpath("data", DEFAULT_PHRASEBOOK)
-        book = parse_phrasebook(default.read_text(encoding="utf-8"), source=DEFAULT_PHRASEBOOK)
+        book = parse_phrasebook(bundled_text(DEFAULT_PHRASEBOOK), source=DEFAULT_PHRASEBOOK)
     if path is None:
         return book
-    user_path = Path(path).expanduser()
-    if not user_path.is_file():
-        raise ConfigError(
-            f"phrasebook {str(path)!r}: no such file; give a TOML file in the layout of "
-            f"langassist/data/{DEFAULT_PHRASEBOOK}"
-        )
-    try:
-        text = user_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"phrasebook {user_path} cannot be read as UTF-8 text: {exc}") from exc
+    user_path, text = read_user_file(
+        path, label=f"phrasebook {str(path)!r}", noun="phrasebook", layout=DEFAULT_PHRASEBOOK
+    )
     user, remove = _parse(text, str(user_path))
     if not include_default:
         return user.merged(Phrasebook(), remove) if remove else user

@@ -14,12 +14,13 @@ Language codes are ISO 639-1 (see :func:`langassist.events.normalize_language`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from langassist.errors import BackendError
 from langassist.events import LanguageCode
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "TranslationOutcome",
     "TranslationStatus",
     "Translator",
+    "translate_nonempty",
 ]
 
 ProtectionMethod = Literal["none", "placeholders", "segments"]
@@ -64,6 +66,24 @@ class Translator(Protocol):
             ConfigError: the pair is not supported by this backend.
         """
         raise NotImplementedError
+
+
+def translate_nonempty(
+    texts: Sequence[str], translate: Callable[[list[str]], Sequence[str]]
+) -> list[str]:
+    """Run ``translate`` on the texts that are not blank, whitespace collapsed; blank
+    texts come back as ``""`` in their places (what every neural backend needs: an
+    empty input would make a model decode noise)."""
+    results = ["" for _ in texts]
+    indices = [index for index, text in enumerate(texts) if text.strip()]
+    if not indices:
+        return results
+    outputs = translate([" ".join(texts[index].split()) for index in indices])
+    if len(outputs) != len(indices):
+        raise BackendError(f"the backend returned {len(outputs)} texts for {len(indices)}")
+    for index, output in zip(indices, outputs, strict=True):
+        results[index] = output
+    return results
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from langassist.errors import (
     ModelUnavailable,
 )
 from langassist.events import LanguageCode, normalize_language
+from langassist.translate.base import translate_nonempty
 
 __all__ = [
     "INFO_FILE",
@@ -48,6 +49,7 @@ __all__ = [
     "create_translator",
     "ensure_converted",
     "read_model_info",
+    "sha256_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,8 @@ class TranslationModelInfo:
         return source in self.languages and target in self.languages
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -222,7 +225,7 @@ def convert_translation_model(
         languages=languages,
         origin=model_text,
         quantization=quantization,
-        model_sha256=_sha256(output / "model.bin"),
+        model_sha256=sha256_file(output / "model.bin"),
         files=files,
     )
     payload = asdict(info)
@@ -320,7 +323,7 @@ class CTranslate2Translator:
             )
         self.info = read_model_info(self.model_dir)
         if verify_checksum and self.info.model_sha256:
-            actual = _sha256(self.model_dir / "model.bin")
+            actual = sha256_file(self.model_dir / "model.bin")
             if actual != self.info.model_sha256:
                 raise ModelIntegrityError(
                     f"{self.model_dir / 'model.bin'} has SHA-256 {actual}, expected "
@@ -394,11 +397,12 @@ class CTranslate2Translator:
                 f"the model in {self.model_dir} serves {'/'.join(self.languages)}, "
                 f"not {source}->{target}"
             )
-        results = ["" for _ in texts]
-        indices = [index for index, text in enumerate(texts) if text.strip()]
-        if not indices:
-            return results
-        batch = [self.tokenize(texts[index], source=source) for index in indices]
+        return translate_nonempty(
+            texts, lambda batch: self._translate_batch(batch, source=source, target=target)
+        )
+
+    def _translate_batch(self, texts: list[str], *, source: LanguageCode, target: LanguageCode) -> list[str]:
+        batch = [self.tokenize(text, source=source) for text in texts]
         options: dict[str, Any] = {
             "beam_size": self.beam_size,
             "max_batch_size": self.batch_size,
@@ -412,9 +416,7 @@ class CTranslate2Translator:
             decoded = self._translator.translate_batch(batch, **options)
         except (RuntimeError, ValueError) as exc:
             raise BackendError(f"CTranslate2 translation failed: {exc}") from exc
-        for index, result in zip(indices, decoded, strict=True):
-            results[index] = self.detokenize(result.hypotheses[0], target=target)
-        return results
+        return [self.detokenize(result.hypotheses[0], target=target) for result in decoded]
 
 
 def create_translator(

@@ -114,7 +114,8 @@ class TranslationRouter:
             from langassist.translate import apertium
 
             translator = apertium.create_translator(
-                command=settings.apertium_command, timeout_s=settings.timeout_s
+                command=settings.apertium_command, timeout_s=settings.timeout_s,
+                persistent=settings.apertium_persistent,
             )
         elif step.backend == "ctranslate2":
             from langassist.translate import ctranslate2_marian
@@ -150,6 +151,13 @@ class TranslationRouter:
             raise ConfigError(f"unknown translation backend {step.backend!r}")
         self._translators[key] = translator
         return translator
+
+    def close(self) -> None:
+        """Stop the backends this router built (Apertium's persistent pipelines)."""
+        for translator in self._translators.values():
+            close = getattr(translator, "close", None)
+            if callable(close):
+                close()
 
     def translate(
         self,

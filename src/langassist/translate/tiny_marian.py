@@ -49,6 +49,7 @@ def build_tiny_marian(
     heads: int = 4,
     ffn_dim: int = 128,
     max_positions: int = 256,
+    pad_vocab_to: int | None = None,
     seed: int = 0,
 ) -> Path:
     """Write a tiny random Marian model directory (Hugging Face layout) and return it.
@@ -58,6 +59,11 @@ def build_tiny_marian(
         corpus: sentences the shared sentencepiece vocabulary is trained on.
         vocab_size: sentencepiece pieces (the model adds ``<pad>``).
         d_model / layers / heads / ffn_dim / max_positions: model size.
+        pad_vocab_to: grow the model vocabulary to this many entries with unused
+            ``<extra_i>`` tokens, so that the embedding and output projection have a
+            real model's shape (OPUS-MT en-de has 58101) while the sentencepiece model
+            stays tiny. Benchmarks use it; the extra tokens are never produced by the
+            tokenizer, only (at random) by the random decoder.
         seed: torch seed for the random weights.
 
     Raises:
@@ -95,6 +101,9 @@ def build_tiny_marian(
     (out / "spm.vocab").unlink()
     processor = sentencepiece.SentencePieceProcessor(model_file=str(out / "source.spm"))
     vocab = {processor.id_to_piece(index): index for index in range(processor.get_piece_size())}
+    if pad_vocab_to is not None:
+        for extra in range(pad_vocab_to - len(vocab) - 1):
+            vocab[f"<extra_{extra}>"] = len(vocab)
     pad_id = len(vocab)
     vocab["<pad>"] = pad_id
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 
 from langassist.errors import BackendError, BackendUnavailable, ConfigError, ModelUnavailable
 from langassist.events import LanguageCode, normalize_language
+from langassist.translate.base import translate_nonempty
 
 __all__ = ["TransformersMarianTranslator", "create_translator"]
 
@@ -92,35 +93,36 @@ class TransformersMarianTranslator:
                 f"the model in {self.model_dir} serves {self.source}->{self.target}, "
                 f"not {source}->{target}"
             )
-        results = ["" for _ in texts]
-        indices = [index for index, text in enumerate(texts) if text.strip()]
         torch = self._torch
         previous_threads = torch.get_num_threads()
         if self.cpu_threads is not None:
             torch.set_num_threads(self.cpu_threads)
         try:
-            for offset in range(0, len(indices), self.batch_size):
-                chunk = indices[offset:offset + self.batch_size]
-                encoded = self._tokenizer(
-                    [" ".join(texts[index].split()) for index in chunk],
-                    return_tensors="pt", padding=True, truncation=True, max_length=512,
-                )
-                with torch.inference_mode():
-                    generated = self._model.generate(
-                        **encoded,
-                        num_beams=self.beam_size,
-                        max_new_tokens=self.max_new_tokens,
-                        min_new_tokens=self.min_new_tokens,
-                        do_sample=False,
-                    )
-                decoded = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
-                for index, text in zip(chunk, decoded, strict=True):
-                    results[index] = text.strip()
+            return translate_nonempty(texts, self._translate_batches)
         except (RuntimeError, ValueError) as exc:
             raise BackendError(f"transformers translation failed: {exc}") from exc
         finally:
             if self.cpu_threads is not None:
                 torch.set_num_threads(previous_threads)
+
+    def _translate_batches(self, texts: list[str]) -> list[str]:
+        torch = self._torch
+        results: list[str] = []
+        for offset in range(0, len(texts), self.batch_size):
+            encoded = self._tokenizer(
+                texts[offset:offset + self.batch_size],
+                return_tensors="pt", padding=True, truncation=True, max_length=512,
+            )
+            with torch.inference_mode():
+                generated = self._model.generate(
+                    **encoded,
+                    num_beams=self.beam_size,
+                    max_new_tokens=self.max_new_tokens,
+                    min_new_tokens=self.min_new_tokens,
+                    do_sample=False,
+                )
+            decoded = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
+            results.extend(text.strip() for text in decoded)
         return results
 
 
