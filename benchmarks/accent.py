@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +50,7 @@ from accent_common import (  # noqa: E402
     auc,
     bootstrap_auc,
     cache_path,
+    environment,
     finals_of,
     load_clips,
     load_transcriber,
@@ -285,19 +284,11 @@ def main() -> None:
         result["auto_language"] = evaluate(clips, auto, model, split)
     if not args.no_espeak:
         result["espeak"] = espeak_check(transcriber, model, settings)
-    result["versions"] = {n: _version(n) for n in ("faster-whisper", "ctranslate2", "numpy")}
-    result["machine"] = f"{platform.system()} {platform.machine()}, python {platform.python_version()}"
+    result.update(environment())
     result["default_features"] = list(DEFAULT_FEATURES)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print_tables(result)
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def _fmt(block: dict[str, Any]) -> str:

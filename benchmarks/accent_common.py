@@ -22,9 +22,11 @@ import csv
 import json
 import math
 import os
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,17 @@ def median(values: list[float]) -> float | None:
 
 def finite_or_none(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else value
+
+
+def environment(packages: tuple[str, ...] = ("faster-whisper", "ctranslate2", "numpy")) -> dict[str, Any]:
+    """``versions`` (of ``packages``; ``None`` when not installed) and ``machine``, for a result."""
+    versions: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "versions": versions,
+        "machine": f"{platform.system()} {platform.machine()}, python {platform.python_version()}",
+    }

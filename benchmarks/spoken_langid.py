@@ -48,11 +48,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +58,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accent_common import DEFAULT_CACHE_DIR, load_manifest  # noqa: E402
+from accent_common import DEFAULT_CACHE_DIR, environment, load_manifest  # noqa: E402
 from langassist.events import LanguageDistribution  # noqa: E402
 
 SAMPLE_RATE_HZ = 16000
@@ -406,19 +404,11 @@ def main() -> None:
         "peer": {"whisper_base_full": 1.0, "whisper_base_first2s": 0.395,
                  "source": "research/baselines.md 1c"},
         "collect_s": round(elapsed, 1),
-        "versions": {name: _version(name) for name in ("faster-whisper", "ctranslate2", "numpy")},
-        "machine": f"{platform.system()} {platform.machine()}, python {platform.python_version()}",
+        **environment(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print_tables(result)
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def print_tables(result: dict[str, Any]) -> None:
