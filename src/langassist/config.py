@@ -165,6 +165,10 @@ class AsrSettings:
     encode_once: bool = True
     """Reuse the language detection's encoder pass for decoding (multilingual models):
     the same result with one encoder pass per window instead of two."""
+    one_pass: bool = False
+    """One 30 s encoder pass per window, encoding again only when the VAD heard at least
+    1 s of speech after the last decoded word (faster-whisper's loop re-encodes the tail
+    after the last complete timestamp, usually silence or context)."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)

@@ -98,6 +98,7 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         candidate_languages=asr.candidate_languages,
         pack_windows=asr.pack_windows,
         encode_once=asr.encode_once,
+        one_pass=asr.one_pass,
         encoder_pad_s=asr.encoder_pad_s,
         encoder_min_s=asr.encoder_min_s,
     )

@@ -116,3 +116,53 @@ def test_encoder_cache_reuses_only_the_held_features() -> None:
     assert model.encode(np.zeros((80, 3000), dtype=np.float32)) == "encoded 1"
     cache.release()
     assert model.encode(held) == "encoded 2"
+
+
+def test_silent_tail_is_the_window_after_its_last_speech() -> None:
+    speech = [(1 * SR, 3 * SR), (5 * SR, 8 * SR), (20 * SR, 21 * SR)]
+    assert fw._silent_tail_s((0, 9 * SR), speech) == 1.0
+    assert fw._silent_tail_s((0, 7 * SR), speech) == 0.0  # speech runs past the window end
+    assert fw._silent_tail_s((9 * SR, 12 * SR), speech) == 0.0  # no speech inside: nothing known
+    assert fw._silent_tail_s((0, 9 * SR), None) == 0.0
+
+
+def one_pass_transcriber(heard_s: list[float]) -> tuple[fw.FasterWhisperTranscriber, list[tuple[int, float]]]:
+    """A transcriber whose every encoder pass hears ``heard_s[i]`` seconds of its input
+    (one word ending there), recording (input samples, offset) per pass."""
+    options = fw.DecodeOptions(one_pass=True, vad_window_context_s=0.0)
+    transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=options, model=FakeWhisper())
+    passes: list[tuple[int, float]] = []
+
+    def fitted(window: np.ndarray, language: Any, offset_s: float, prompt: Any, *,
+               full_input: bool = False, pad_s: float | None = None) -> list[Segment]:
+        assert full_input == (not passes) and pad_s == fw.TAIL_PAD_S  # 30 s first, fitted tails
+        heard = heard_s[len(passes)]
+        passes.append((window.size, offset_s))
+        if heard <= 0:
+            return []
+        word = Word(offset_s + heard - 0.4, offset_s + heard, "word", 0.9)
+        return [Segment(offset_s, offset_s + heard, "word", words=(word,))]
+
+    transcriber._decode_fitted = fitted  # type: ignore[method-assign]
+    return transcriber, passes
+
+
+def test_one_pass_encodes_a_tail_again_only_when_speech_remains() -> None:
+    audio = np.zeros(20 * SR, dtype=np.float32)
+    speech = [(2 * SR, 12 * SR)]  # one window, 2-12 s (no context)
+    # the first pass hears 7.5 s (to 9.5 s): 2.5 s of speech remain, so a second pass
+    # from the last word to the window end, which hears the rest
+    transcriber, passes = one_pass_transcriber([7.5, 2.4])
+    transcriber._speech_spans = lambda a: speech  # type: ignore[method-assign]
+    result = transcriber.transcribe(audio, offset_s=0.0)
+    assert passes == [(10 * SR, 2.0), (int(2.5 * SR), 9.5)]
+    assert [s.end_s for s in result.segments] == [9.5, 11.9]
+    # the pass got within 1 s of the speech end: no second encoder pass
+    transcriber, passes = one_pass_transcriber([9.2])
+    transcriber._speech_spans = lambda a: speech  # type: ignore[method-assign]
+    transcriber.transcribe(audio)
+    assert len(passes) == 1
+    # nothing heard: no retry
+    transcriber, passes = one_pass_transcriber([0.0])
+    transcriber._speech_spans = lambda a: speech  # type: ignore[method-assign]
+    assert transcriber.transcribe(audio).segments == () and len(passes) == 1

@@ -125,7 +125,9 @@ def test_stereo_recordings_and_manifest_columns(tmp_path: Path) -> None:
     assert pq.read_table(out / "utterances.parquet").num_rows == len(utterances)
     html = (out / rows["c-left"]["report"]).read_text(encoding="utf-8")
     assert '<svg class="plot"' in html and "<script" not in html
-    assert "data:image/png;base64," in (out / "summary.html").read_text(encoding="utf-8")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert summary.count('<svg class="plot"') == 8 and "barrier rate by queue" in summary
+    assert "<script" not in summary and "data:image" not in summary
 
 
 def test_dry_run_reports_what_would_fail_and_writes_nothing(tmp_path: Path) -> None:

@@ -1,17 +1,15 @@
 """Static, offline HTML reports: one per call and an aggregate ``summary.html``.
 
-A call's timeline is an inline SVG drawn here (cheap enough for every call of a large
-audit); the summary's plots are drawn with matplotlib (Agg) and embedded as base64 PNG.
-Either way a report is one file with no script, no font and no network request. Every text comes from the
+Every plot is an inline SVG drawn here (no plotting library: the call timeline is cheap
+enough for every call of a large audit, and the summary's bar charts cost milliseconds
+where matplotlib took seconds). A report is one file with no script, no font and no network request. Every text comes from the
 redacted document (or rows derived from it), so redaction covers the reports too.
 Output is deterministic: the same document gives the same bytes.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,31 +26,8 @@ text-align:left;vertical-align:top;font-size:.92em}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:.85em}
 .barrier{background:#c44e52;color:#fff}.clear{background:#55a868;color:#fff}.unknown{background:#999;color:#fff}
 tr.hard td{background:#fff4e5}tr.confused td{background:#fdecea}tr.suggestion td{background:#eaf5ea}
-mark{background:#ffe08a}.plot{max-width:100%;height:auto}svg.plot text{fill:#333}.muted{color:#777}
+mark{background:#ffe08a}.plot{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:8px}svg.plot text{fill:#333}.muted{color:#777}
 """
-
-
-def _figure_png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def load_pyplot() -> Any:
-    """matplotlib's pyplot on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _img(data: str, alt: str) -> str:
-    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _verdict_badge(barrier: Any) -> str:
@@ -239,19 +214,57 @@ def render_call_html(document: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def _bar_chart(axes: Any, counts: Mapping[str, float], title: str, *, horizontal: bool = False,
-               limit: int = 12, percent: bool = False) -> None:
+def bar_chart_svg(counts: Mapping[str, float], title: str, *, horizontal: bool = False,
+                  limit: int = 12, percent: bool = False) -> str:
+    """One bar chart as an inline SVG (the ``limit`` largest values, ties by name);
+    ``percent``: values are rates in 0..1 on a 0-100 % axis."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    labels = [str(k) for k, _ in items] or ["(none)"]
-    values = [v for _, v in items] or [0]
+    width, height = 360, 220
+    top = 26
+    out = [f'<svg class="plot" role="img" aria-label="{html.escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" font-size="10">',
+           f'<text x="4" y="14" font-size="12">{html.escape(title)}</text>']
+    if not items:
+        out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#777">'
+                   "(none)</text></svg>")
+        return "".join(out)
+    peak = 1.0 if percent else max(max(v for _, v in items), 1e-9)
+
+    def label(value: float) -> str:
+        return f"{value:.0%}" if percent else (f"{value:g}" if value != int(value) else str(int(value)))
+
     if horizontal:
-        axes.barh(labels[::-1], values[::-1], color="C0")
+        left, right = 130, 40
+        row = (height - top - 6) / len(items)
+        for index, (key, value) in enumerate(items):
+            y = top + index * row
+            bar = (width - left - right) * max(value, 0.0) / peak
+            name = str(key) if len(str(key)) <= 22 else str(key)[:21] + "\u2026"
+            out.append(f'<text x="{left - 4}" y="{y + row * 0.65:.1f}" text-anchor="end">'
+                       f"{html.escape(name)}</text>"
+                       f'<rect x="{left}" y="{y + row * 0.15:.1f}" width="{bar:.1f}" '
+                       f'height="{row * 0.7:.1f}" fill="{_PALETTE[0]}"><title>{html.escape(str(key))}: '
+                       f"{label(value)}</title></rect>"
+                       f'<text x="{left + bar + 3:.1f}" y="{y + row * 0.65:.1f}">{label(value)}</text>')
     else:
-        axes.bar(labels, values, color="C0")
-        axes.tick_params(axis="x", labelrotation=30, labelsize=8)
-    if percent:
-        axes.set_ylim(0, 1)
-    axes.set_title(title, fontsize=10, loc="left")
+        left, bottom = 8, 56
+        column = (width - 2 * left) / len(items)
+        base = height - bottom
+        for index, (key, value) in enumerate(items):
+            x = left + index * column
+            bar = (base - top - 12) * max(value, 0.0) / peak
+            name = str(key) if len(str(key)) <= 14 else str(key)[:13] + "\u2026"
+            middle = x + column / 2
+            out.append(f'<rect x="{x + column * 0.15:.1f}" y="{base - bar:.1f}" width="{column * 0.7:.1f}" '
+                       f'height="{bar:.1f}" fill="{_PALETTE[0]}"><title>{html.escape(str(key))}: '
+                       f"{label(value)}</title></rect>"
+                       f'<text x="{middle:.1f}" y="{base - bar - 3:.1f}" text-anchor="middle">{label(value)}</text>'
+                       f'<text transform="translate({middle:.1f},{base + 10}) rotate(30)">'
+                       f"{html.escape(name)}</text>")
+        out.append(f'<line x1="{left}" y1="{base}" x2="{width - left}" y2="{base}" stroke="#999"/>')
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _rate(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, float]:
@@ -264,36 +277,39 @@ def _rate(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, float]:
 
 
 def summary_figures(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The summary plots, each a base64 PNG, from the ``calls`` rows of finished calls."""
-    plt = load_pyplot()
+    """The summary plots (each a row of inline SVG bar charts) from the ``calls`` rows."""
     done = [row for row in rows if row.get("status") == "done"]
     figures: dict[str, str] = {}
     known = [row for row in done if row.get("barrier") is not None]
     overall = {"all calls": sum(bool(r["barrier"]) for r in known) / len(known)} if known else {}
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
-    _bar_chart(axes[0], overall, "barrier rate", percent=True)
-    _bar_chart(axes[1], _rate(done, "queue"), "barrier rate by queue", percent=True)
-    _bar_chart(axes[2], _rate(done, "agent_id"), "barrier rate by agent", percent=True)
-    figures["barrier rate"] = _figure_png(figure)
+    figures["barrier rate"] = _row(
+        bar_chart_svg(overall, "barrier rate", percent=True),
+        bar_chart_svg(_rate(done, "queue"), "barrier rate by queue", percent=True),
+        bar_chart_svg(_rate(done, "agent_id"), "barrier rate by agent", percent=True),
+    )
     customer: Counter[str] = Counter(str(r.get("customer_language") or "unknown") for r in done)
     utterance: Counter[str] = Counter()
     for row in done:
         utterance.update({str(k): int(v) for k, v in (row.get("languages") or {}).items()})
-    figure, axes = plt.subplots(1, 2, figsize=(12, 3.2), layout="constrained")
-    _bar_chart(axes[0], customer, "customer language (calls)")
-    _bar_chart(axes[1], utterance, "utterance language (utterances)")
-    figures["language mix"] = _figure_png(figure)
+    figures["language mix"] = _row(
+        bar_chart_svg(customer, "customer language (calls)"),
+        bar_chart_svg(utterance, "utterance language (utterances)"),
+    )
     causes: Counter[str] = Counter(c for r in done for c in r.get("main_causes") or [])
     jargon: Counter[str] = Counter(t for r in done for t in r.get("jargon_before_confusion") or [])
     suggestions: Counter[str] = Counter()
     for row in done:
         suggestions.update({str(k): int(v) for k, v in (row.get("suggestion_categories") or {}).items()})
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
-    _bar_chart(axes[0], causes, "top barrier causes", horizontal=True)
-    _bar_chart(axes[1], jargon, "top jargon before confusion", horizontal=True)
-    _bar_chart(axes[2], suggestions, "suggestions by category")
-    figures["causes, jargon, suggestions"] = _figure_png(figure)
+    figures["causes, jargon, suggestions"] = _row(
+        bar_chart_svg(causes, "top barrier causes", horizontal=True),
+        bar_chart_svg(jargon, "top jargon before confusion", horizontal=True),
+        bar_chart_svg(suggestions, "suggestions by category"),
+    )
     return figures
+
+
+def _row(*charts: str) -> str:
+    return '<div class="charts">' + "".join(charts) + "</div>"
 
 
 def render_summary_html(rows: Sequence[Mapping[str, Any]], run: Mapping[str, Any]) -> str:
@@ -313,8 +329,8 @@ def render_summary_html(rows: Sequence[Mapping[str, Any]], run: Mapping[str, Any
         f" &middot; redactions: {sum(int(r.get('redactions') or 0) for r in done)}"
         f" (PII redaction {'on' if run.get('redact', True) else 'OFF'})</p>",
     ]
-    for title, data in summary_figures(rows).items():
-        parts.append(f"<h2>{html.escape(title)}</h2>" + _img(data, title))
+    for title, charts in summary_figures(rows).items():
+        parts.append(f"<h2>{html.escape(title)}</h2>" + charts)
     parts.append("<h2>Calls</h2><table><tr><th>call</th><th>verdict</th><th>level</th><th>queue</th>"
                  "<th>agent</th><th>customer language</th><th>main causes</th></tr>")
     for row in done:

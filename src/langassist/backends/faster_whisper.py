@@ -54,6 +54,13 @@ MAX_TOKENS_PER_S = 8.0
 speech is 2-5 tokens a second, a repetition loop runs on to Whisper's 448."""
 MIN_TOKENS = 16
 PACK_GAP_S = 0.3
+TAIL_REDECODE_S = 1.0
+"""``one_pass``: a window is decoded again from its last word when at least this much
+of its speech comes after that word."""
+MAX_TAIL_PASSES = 2
+TAIL_PAD_S = 4.0
+"""A tail pass's encoder input: the tail plus this much padding (at least
+``encoder_min_s``), not 30 s: tails are a few seconds."""
 """Silence put between two packed windows (Whisper ends a segment at a pause)."""
 
 
@@ -96,6 +103,13 @@ class DecodeOptions:
     encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
+    one_pass: bool = False
+    """Decode each window (Whisper's full 30 s input) in one encoder pass, keeping its
+    unfinished last segment, and encode again only when the VAD heard at least
+    ``TAIL_REDECODE_S`` of speech after the last decoded word. faster-whisper's own loop
+    re-encodes from the last complete timestamp whenever the window goes on past it,
+    which on VAD windows (speech plus a second of context) is most of the time: a whole
+    30 s encoder pass for a tail of silence."""
 
 
 def plan_windows(
@@ -211,6 +225,15 @@ def _join(audio: np.ndarray, pack: list[tuple[int, int]], offset_s: float) -> tu
                              offset_s + start / SAMPLE_RATE_HZ))
         position += end - start
     return np.concatenate(parts), pieces
+
+
+def _silent_tail_s(window: tuple[int, int], speech: list[tuple[int, int]] | None) -> float:
+    """Seconds at the end of ``window`` after its last VAD speech (0 without spans)."""
+    if not speech:
+        return 0.0
+    start, end = window
+    ends = [min(span_end, end) for span_start, span_end in speech if span_start < end and span_end > start]
+    return (end - max(ends)) / SAMPLE_RATE_HZ if ends else 0.0
 
 
 def _piece_of(pieces: list[_Piece], start_s: float, end_s: float) -> int:
@@ -394,7 +417,7 @@ class FasterWhisperTranscriber:
         packs = pack_windows(windows) if options.pack_windows else [[window] for window in windows]
         for index, pack in enumerate(packs):
             window_segments, window_dropped = self._decode_pack(
-                audio, pack, language, offset_s, prompt if index == 0 else None
+                audio, pack, language, offset_s, prompt if index == 0 else None, speech
             )
             segments.extend(window_segments)
             dropped.extend(window_dropped)
@@ -449,6 +472,7 @@ class FasterWhisperTranscriber:
         language: str | None,
         offset_s: float,
         prompt: str | None,
+        speech: list[tuple[int, int]] | None = None,
     ) -> tuple[list[Segment], list[str]]:
         """Decode one window, or several joined into one input (``pack_windows``).
 
@@ -456,24 +480,32 @@ class FasterWhisperTranscriber:
         did not reach are decoded again, joined again when they are several and some
         were heard, else each alone.
         """
+        tail_s = _silent_tail_s(pack[-1], speech)
         if len(pack) == 1:
             start, end = pack[0]
-            return self._decode_window(audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt)
+            return self._decode_window(
+                audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt, tail_s
+            )
         window, pieces = _join(audio, pack, offset_s)
-        decoded, dropped = self._decode_window(window, language, 0.0, prompt)
+        decoded, dropped = self._decode_window(window, language, 0.0, prompt, tail_s)
         segments = _unpack(decoded, pieces)
         missed = _unheard(pack, segments, offset_s)
         if missed:
             again = [[item] for item in missed] if len(missed) == len(pack) else pack_windows(missed)
             for sub in again:
-                more, more_dropped = self._decode_pack(audio, sub, language, offset_s, None)
+                more, more_dropped = self._decode_pack(audio, sub, language, offset_s, None, speech)
                 segments.extend(more)
                 dropped.extend(more_dropped)
             segments.sort(key=lambda segment: segment.start_s)
         return segments, dropped
 
     def _decode_window(
-        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None = None
+        self,
+        window: np.ndarray,
+        language: str | None,
+        offset_s: float,
+        prompt: str | None = None,
+        tail_s: float = 0.0,
     ) -> tuple[list[Segment], list[str]]:
         options = self.options
         window_s = window.size / SAMPLE_RATE_HZ
@@ -498,6 +530,15 @@ class FasterWhisperTranscriber:
             if distribution is not None:
                 fitted = [_with_language(segment, distribution) for segment in fitted]
             return fitted, []
+        if options.one_pass:
+            try:  # the full 30 s input: the language detection's pass is reused as it is
+                passed = self._decode_one_pass(window, language, offset_s, prompt, tail_s)
+            finally:
+                if reused:
+                    _EncoderCache.install(self._model).release()
+            if distribution is not None:
+                passed = [_with_language(segment, distribution) for segment in passed]
+            return passed, []
         started = time.perf_counter()
         try:
             generator, info = self._model.transcribe(
@@ -540,8 +581,41 @@ class FasterWhisperTranscriber:
             segments = [_with_language(segment, distribution) for segment in segments]
         return segments, dropped
 
+    def _decode_one_pass(
+        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None, tail_s: float
+    ) -> list[Segment]:
+        """``one_pass``: one 30 s encoder pass per window, then again from the last
+        decoded word only while at least ``TAIL_REDECODE_S`` of speech remains after it
+        (the window's speech ends ``tail_s`` before its end)."""
+        window_s = window.size / SAMPLE_RATE_HZ
+        speech_end_s = window_s - max(tail_s, 0.0)
+        segments: list[Segment] = []
+        start_s = 0.0
+        for _ in range(1 + MAX_TAIL_PASSES):
+            piece = window[int(round(start_s * SAMPLE_RATE_HZ)):]
+            decoded = self._decode_fitted(
+                piece, language, offset_s + start_s, prompt if not segments else None,
+                full_input=not segments, pad_s=TAIL_PAD_S,
+            )
+            segments.extend(decoded)
+            if not decoded:
+                break
+            last = decoded[-1]
+            last_end_s = (last.words[-1].end_s if last.words else last.end_s) - offset_s
+            if last_end_s <= start_s + 0.5 or speech_end_s - last_end_s < TAIL_REDECODE_S:
+                break
+            start_s = last_end_s
+        return segments
+
     def _decode_fitted(
-        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None
+        self,
+        window: np.ndarray,
+        language: str | None,
+        offset_s: float,
+        prompt: str | None,
+        *,
+        full_input: bool = False,
+        pad_s: float | None = None,
     ) -> list[Segment]:
         """One pass over ``window`` with the mel padded to ``fitted_frames`` (see
         :attr:`DecodeOptions.encoder_pad_s`): encode, generate (with temperature fallback),
@@ -556,9 +630,9 @@ class FasterWhisperTranscriber:
             extractor = model.feature_extractor
             features = extractor(window)
             content_frames = max(int(features.shape[-1]) - 1, 1)
-            frames = fitted_frames(
+            frames = extractor.nb_max_frames if full_input else fitted_frames(
                 content_frames,
-                pad_s=options.encoder_pad_s or 0.0,
+                pad_s=pad_s if pad_s is not None else options.encoder_pad_s or 0.0,
                 min_s=options.encoder_min_s,
                 frames_per_s=SAMPLE_RATE_HZ // extractor.hop_length,
                 max_frames=extractor.nb_max_frames,
