@@ -292,7 +292,7 @@ class StreamingSettings:
     speech_pad_ms: int = 300
     min_speech_ms: int = 200
     first_decode_s: float = 0.9
-    min_chunk_s: float = 1.0
+    min_chunk_s: float = 2.0
     max_compute_share: float = 0.6
     eager_end_ms: int = 200
     agreement: int = 2
@@ -302,7 +302,7 @@ class StreamingSettings:
     encoder_pad_s: float = 4.0
     encoder_min_s: float = 5.0
     final_encoder_min_s: float = 8.0
-    interval_growth: float = 0.25
+    interval_growth: float = 0.4
     without_timestamps: bool = True
     final_decode: str = "utterance"
     final_beam_size: int = 5

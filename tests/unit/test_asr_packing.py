@@ -166,3 +166,31 @@ def test_one_pass_encodes_a_tail_again_only_when_speech_remains() -> None:
     transcriber, passes = one_pass_transcriber([0.0])
     transcriber._speech_spans = lambda a: speech  # type: ignore[method-assign]
     assert transcriber.transcribe(audio).segments == () and len(passes) == 1
+
+
+def words_at(spec: list[tuple[str, float, float]]) -> tuple[Word, ...]:
+    return tuple(Word(start, end, text, 0.9) for text, start, end in spec)
+
+
+def test_repeated_phrase_ignores_case_and_punctuation() -> None:
+    assert fw.repeated_phrase("ask what you can do. Ask what you can do".split()) == "ask what you can do"
+    assert fw.repeated_phrase("we can we can".split()) is None  # under three words
+    assert fw.repeated_phrase([]) is None
+
+
+def test_squeezed_repeat_is_dropped_and_a_spoken_one_kept() -> None:
+    said = [("ask", 0.0, 0.7), ("what", 0.7, 1.0), ("you", 1.0, 1.3), ("can", 1.3, 1.5), ("do.", 1.5, 1.8)]
+    looped = [("Ask", 2.3, 2.3), ("what", 2.3, 2.3), ("you", 2.3, 2.3), ("can", 2.3, 2.3), ("do.", 2.3, 2.45)]
+    segment = Segment(0.0, 2.45, "ask what you can do. Ask what you can do.", words=words_at(said + looped))
+    kept, dropped = fw.drop_squeezed_repeats([segment])
+    assert dropped == 5 and [s.text for s in kept] == ["ask what you can do."] and kept[0].end_s == 1.8
+    # the speaker really said it twice: the copy takes as long as the first
+    spoken = [(t, a + 2.0, b + 2.0) for t, a, b in said]
+    again = Segment(0.0, 3.8, "ask what you can do. ask what you can do.", words=words_at(said + spoken))
+    assert fw.drop_squeezed_repeats([again]) == ([again], 0)
+    # a loop of a short phrase, many times over, and a segment of its own
+    loop = Segment(1.0, 1.96, "And so and so and so and so",
+                   words=words_at([("And", 1.0, 1.7), ("so", 1.7, 1.96)] + [(w, 1.96, 1.96) for w in ["and", "so"] * 3]))
+    tail = Segment(1.96, 1.96, "and so", words=words_at([("and", 1.96, 1.96), ("so", 1.96, 1.96)]))
+    kept, dropped = fw.drop_squeezed_repeats([loop, tail])
+    assert [s.text for s in kept] == ["And so"] and dropped == 8

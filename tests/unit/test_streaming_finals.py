@@ -16,7 +16,8 @@ from langassist.core.audio_replay import replay_audio
 from langassist.events import TranscriptPartial, Word
 from langassist.stages.streaming_asr import StreamingAsrStage, streaming_transcribers
 
-SETTINGS = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0, speech_pad_ms=100,
+SETTINGS = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0, interval_growth=0.25,
+                             speech_pad_ms=100,
                              end_silence_ms=400, eager_end_ms=200)
 
 
@@ -96,7 +97,8 @@ def test_the_final_decode_is_not_throttled_by_the_compute_bucket() -> None:
 def test_partial_decodes_are_skipped_while_the_vad_hears_no_speech() -> None:
     audio = bursts([1.0, 1.4, 1.8], 5.0)  # speech ends at 2.1 s; the end is confirmed 1.5 s later
     engine = BurstTranscriber()
-    settings = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=0.5, speech_pad_ms=100,
+    settings = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=0.5, interval_growth=0.25,
+                                 speech_pad_ms=100,
                                  end_silence_ms=1500, eager_end_ms=0)
     s = stage(engine, settings=settings)
     result = replay_audio(s, {"agent": audio}, call_id="c", chunk_s=0.1)
@@ -111,7 +113,8 @@ def test_partial_decodes_are_skipped_while_the_vad_hears_no_speech() -> None:
 def test_a_long_utterance_decodes_only_its_last_seconds_for_the_final() -> None:
     starts = [round(0.5 + 0.4 * i, 3) for i in range(15)]  # 6 s of speech, no pause
     engine = BurstTranscriber()
-    settings = StreamingSettings(vad="energy", speech_pad_ms=100, final_max_s=2.0, trim_s=12.0)
+    settings = StreamingSettings(vad="energy", speech_pad_ms=100, final_max_s=2.0, trim_s=12.0,
+                                 min_chunk_s=1.0, interval_growth=0.25)
     s = stage(engine, settings=settings)
     result = replay_audio(s, {"agent": audio_of(starts)}, call_id="c", chunk_s=0.1)
     size, _, offset = engine.calls[-1]  # the final decode

@@ -115,7 +115,7 @@ def test_stage_with_scripted_engine_states_exactly_what_commits_when() -> None:
         [segment("please restart the router")],         # +1.0 s (speech ends at 3.5 s)
         [segment("please restart the router.")],        # eager: 0.2 s of silence heard
     ])
-    settings = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0,
+    settings = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0, interval_growth=0.25,
                                  speech_pad_ms=100, end_silence_ms=400, eager_end_ms=200)
     stage = StreamingAsrStage(engine, vad=lambda: EnergyVad(-40.0), settings=settings)
     result = replay_audio(stage, {"agent": audio}, call_id="call", chunk_s=0.1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ MAX_TOKENS_PER_S = 8.0
 speech is 2-5 tokens a second, a repetition loop runs on to Whisper's 448."""
 MIN_TOKENS = 16
 PACK_GAP_S = 0.3
+SQUEEZED_WORD_S = 0.06
+"""A repeated phrase whose words average less than this is Whisper looping, not speech."""
 TAIL_REDECODE_S = 1.0
 """``one_pass``: a window is decoded again from its last word when at least this much
 of its speech comes after that word."""
@@ -227,6 +230,73 @@ def _join(audio: np.ndarray, pack: list[tuple[int, int]], offset_s: float) -> tu
     return np.concatenate(parts), pieces
 
 
+def repeated_phrase(tokens: list[str], min_words: int = 3) -> str | None:
+    """The longest phrase of at least ``min_words`` words said twice in a row in
+    ``tokens`` (case and punctuation ignored), or ``None``."""
+    found = _repeat(_keys(tokens), min_words)
+    return None if found is None else " ".join(_keys(tokens)[found[0]:found[0] + found[1]])
+
+
+def _keys(tokens: list[str]) -> list[str]:
+    return [re.sub(r"[^\w']+", "", token.lower()) for token in tokens]
+
+
+def _repeat(keys: list[str], min_words: int, start: int = 0) -> tuple[int, int] | None:
+    """(first index, length) of the longest phrase said twice in a row from ``start``."""
+    for size in range((len(keys) - start) // 2, min_words - 1, -1):
+        for first in range(start, len(keys) - 2 * size + 1):
+            if keys[first:first + size] == keys[first + size:first + 2 * size]:
+                return first, size
+    return None
+
+
+def drop_squeezed_repeats(
+    segments: list[Segment], *, min_words: int = 2, max_word_s: float = SQUEEZED_WORD_S
+) -> tuple[list[Segment], int]:
+    """Drop the second copy of a phrase said twice in a row when its words are squeezed
+    into almost no time (under ``max_word_s`` a word on average): Whisper looping on a
+    short, padded input aligns the loop's words to the end of the audio, where a speaker
+    who really repeats themselves takes the time to say it. Returns the segments and how
+    many words were dropped."""
+    words = [word for segment in segments for word in segment.words]
+    if len(words) < 2 * min_words:
+        return segments, 0
+    alive = list(range(len(words)))
+    all_keys = _keys([word.text for word in words])
+    start = 0
+    while (found := _repeat([all_keys[index] for index in alive], min_words, start)) is not None:
+        first, size = found
+        copy = [words[index] for index in alive[first + size:first + 2 * size]]
+        if copy[-1].end_s - copy[0].start_s < max_word_s * size:
+            del alive[first + size:first + 2 * size]  # and look again: loops repeat many times
+            start = 0
+        else:
+            start = first + 1
+    drop = set(range(len(words))) - set(alive)
+    if not drop:
+        return segments, 0
+    kept: list[Segment] = []
+    index = 0
+    for segment in segments:
+        chosen = []
+        for word in segment.words:
+            if index not in drop:
+                chosen.append(word)
+            index += 1
+        if not segment.words:
+            kept.append(segment)
+        elif chosen:
+            kept.append(dataclasses.replace(
+                segment, words=tuple(chosen), text=" ".join(word.text for word in chosen),
+                start_s=chosen[0].start_s, end_s=chosen[-1].end_s,
+            ))
+    return kept, len(drop)
+
+
+def _tokens(segment: Segment) -> list[str]:
+    return [word.text for word in segment.words] if segment.words else segment.text.split()
+
+
 def _silent_tail_s(window: tuple[int, int], speech: list[tuple[int, int]] | None) -> float:
     """Seconds at the end of ``window`` after its last VAD speech (0 without spans)."""
     if not speech:
@@ -347,6 +417,8 @@ class FasterWhisperTranscriber:
         self.name = name
         self.model_dir = Path(model_dir)
         self.options = options or DecodeOptions()
+        self.full_input_retries = 0
+        """Fitted decodes done again with the full 30 s input (a repeated phrase)."""
         if model is None:
             try:
                 from faster_whisper import WhisperModel
@@ -527,6 +599,14 @@ class FasterWhisperTranscriber:
             if reused:  # the fitted pass encodes its own (shorter) input
                 _EncoderCache.install(self._model).release()
             fitted = self._decode_fitted(window, language, offset_s, prompt)
+            fitted, squeezed = drop_squeezed_repeats(fitted)
+            if squeezed:
+                logger.debug("fitted decode: dropped %d squeezed repeated words", squeezed)
+            elif repeated_phrase([token for segment in fitted for token in _tokens(segment)]) and not any(
+                segment.words for segment in fitted
+            ):  # no word times to tell a loop from a real repeat: Whisper's own 30 s input
+                fitted = self._decode_fitted(window, language, offset_s, prompt, full_input=True)
+                self.full_input_retries += 1
             if distribution is not None:
                 fitted = [_with_language(segment, distribution) for segment in fitted]
             return fitted, []
