@@ -37,12 +37,15 @@ def test_summary_plots_are_visible(tmp_path: Path) -> None:
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         page.goto((out / "summary.html").as_uri())
-        images = page.locator("img.plot")
-        assert images.count() == 3
-        for index in range(images.count()):
-            image = images.nth(index)
-            assert image.is_visible()
-            assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+        charts = page.locator("svg.plot")
+        assert charts.count() == 8  # three rows of bar charts
+        for index in range(charts.count()):
+            chart = charts.nth(index)
+            assert chart.is_visible()
+            box = chart.bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 100
+        # the barrier-rate charts have a bar per queue or agent (three chat calls)
+        assert page.locator(".charts").first.locator("rect").count() >= 3
         page.screenshot(path=str(artifacts / "summary.png"), full_page=True)
         page.locator("table a").first.click()
         page.wait_for_load_state()
