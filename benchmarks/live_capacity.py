@@ -4,8 +4,10 @@ Starts ``langassist serve`` (a real server on 127.0.0.1, one model: ``--model``,
 whisper-tiny.en, ``--threads`` intra-op threads) as a subprocess and plays shared speech
 (default ``speech-en-native``, 1 s of silence before and after each clip) over the native
 WebSocket in real time, ``--frame-s`` frames, with a sidebar events socket per call
-(:mod:`langassist.api.loadtest`). For each level of concurrent calls (``--levels``) every
-call gets a different clip (cycling through the set) and all start within 1 s.
+(:mod:`langassist.api.loadtest`). Each call plays ``--clips-per-call`` clips one after
+another (default 3: about 30 s and a dozen finals a call); for each level of concurrent
+calls (``--levels``) every call gets different clips (cycling through the set) and all
+start within 1 s.
 
 Measured per level:
 
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--levels", default="1,2,4,6", help="concurrent calls per round")
     parser.add_argument("--clip-s", type=float, default=0.0, help="cut each clip to this length (0: whole)")
+    parser.add_argument("--clips-per-call", type=int, default=3,
+                        help="clips played one after another in each call (more finals per level)")
     parser.add_argument("--frame-s", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=0, help="live.decode_workers (0: auto)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -81,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.clip_s:
             audio = audio[: int(args.clip_s * 16000)]
         clips.append((item.id, item.reference, np.concatenate([silence, audio, silence])))
+    clips_per_call = max(1, args.clips_per_call)
+    groups = [[clips[(g * clips_per_call + j) % len(clips)] for j in range(clips_per_call)]
+              for g in range(max(1, -(-len(clips) // clips_per_call)))]
+    clips = [("+".join(c[0] for c in group), " ".join(c[1] for c in group), np.concatenate([c[2] for c in group]))
+             for group in groups]
 
     token = secrets.token_urlsafe(24)
     port = free_port()

@@ -94,6 +94,19 @@ def test_the_final_decode_is_not_throttled_by_the_compute_bucket() -> None:
     assert [f.text for f in result.finals] == ["w10 w14 w18 w22 w26"]
 
 
+def test_partials_wait_for_other_calls_work_but_finals_do_not() -> None:
+    audio = noise([(1.0, 6.0)], 7.0)  # 5 s of speech
+    busy = stage(ScriptedTranscriber([[segment("one two")]] * 10), ScriptedTranscriber([[segment("one two three")]]))
+    busy.defer_partials = lambda: True  # other calls' work always waits
+    result = replay_audio(busy, {"agent": audio}, call_id="c", chunk_s=0.1)
+    idle = stage(ScriptedTranscriber([[segment("one two")]] * 10), ScriptedTranscriber([[segment("one two three")]]))
+    replay_audio(idle, {"agent": audio}, call_id="c", chunk_s=0.1)
+    # put off, but never more than MAX_DEFER_S of audio: fewer partial decodes, not none
+    assert busy.stats.deferred_partials > 0 and 1 <= busy.stats.decodes - 1 < idle.stats.decodes - 1
+    assert busy.stats.early_final_decodes == 1  # the final is never put off
+    assert [f.text for f in result.finals] == ["one two three"]
+
+
 def test_partial_decodes_are_skipped_while_the_vad_hears_no_speech() -> None:
     audio = bursts([1.0, 1.4, 1.8], 5.0)  # speech ends at 2.1 s; the end is confirmed 1.5 s later
     engine = BurstTranscriber()

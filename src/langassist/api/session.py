@@ -277,6 +277,8 @@ class AudioIngest:
                  scheduler: CallScheduler, lane: Lane, max_pending_s: float = 4.0) -> None:
         self.call = call
         self.stage = stage
+        if hasattr(stage, "defer_partials"):  # partials wait while other calls' work queues
+            stage.defer_partials = lambda: scheduler.queued_jobs > 0
         self.sample_rate_hz = sample_rate_hz
         self.tracks = list(tracks)
         self.scheduler = scheduler

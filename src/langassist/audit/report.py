@@ -2,8 +2,9 @@
 
 Every plot is an inline SVG drawn here (no plotting library: the call timeline is cheap
 enough for every call of a large audit, and the summary's bar charts cost milliseconds
-where matplotlib took seconds). A report is one file with no script, no font and no network request. Every text comes from the
-redacted document (or rows derived from it), so redaction covers the reports too.
+where matplotlib took seconds). A report is one file with no script, no font and no
+network request. Every text comes from the redacted document (or rows derived from it),
+so redaction covers the reports too.
 Output is deterministic: the same document gives the same bytes.
 """
 

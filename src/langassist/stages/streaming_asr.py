@@ -18,9 +18,11 @@ injected (one for partials, one for finals; the same by default).
   compute bucket earns ``max_compute_share`` seconds of decode time per second of audio
   (at most ``MAX_CREDIT_S`` saved) and pays each decode's ``decode_s``; while it is
   negative no partial decode runs, so a slow engine decodes less often instead of
-  falling behind. Each hypothesis passes the hallucination guards, then the commit
-  policy; the committed words plus the tail are a :class:`TranscriptPartial` with the
-  utterance's id and the next revision (only when the text changed).
+  falling behind. On a shared pool (``defer_partials``) a due partial decode also waits
+  while other calls' work is queued, at most ``MAX_DEFER_S`` of audio, so that their
+  finals are not stuck behind it. Each hypothesis passes the hallucination guards, then
+  the commit policy; the committed words plus the tail are a :class:`TranscriptPartial`
+  with the utterance's id and the next revision (only when the text changed).
 * **Finals.** Once ``eager_end_ms`` of silence follows speech, the final decode runs
   (not throttled by the bucket: finals are what the sidebar waits for): with
   ``final_decode = "utterance"`` one decode of the whole utterance by the final
@@ -96,6 +98,9 @@ RETRY_S = 0.5
 """While an utterance has shown nothing, the next partial decode comes this soon."""
 MAX_CREDIT_S = 2.0
 """Most decode time a quiet track can save up for later (the compute bucket's depth)."""
+MAX_DEFER_S = 2.0
+"""A partial decode put off for other calls' work (``defer_partials``) runs anyway once it
+is this much audio overdue."""
 
 
 def create_vad(settings: StreamingSettings) -> Callable[[], VoiceActivityDetector]:
@@ -148,6 +153,8 @@ class StreamingStats:
     """Final decodes run when the end was confirmed (no early final decode covered it)."""
     early_final_decodes: int = 0
     skipped_no_speech: int = 0
+    deferred_partials: int = 0
+    """Partial decodes put off because other work was waiting (``defer_partials``)."""
     decode_s: float = 0.0
     decoded_audio_s: float = 0.0
     audio_s: float = 0.0
@@ -179,6 +186,8 @@ class _Track:
     early_final: tuple[float, tuple[Word, ...]] | None = None
     """(speech end it covered, words) of the final decode run after ``eager_end_ms``."""
     credit_s: float = 0.0
+    deferred_since_s: float | None = None
+    """Stream time of the first partial decode put off since the last decode."""
     last_text: str = ""
     history: tuple[Word, ...] = ()
     last_final_end_s: float = 0.0
@@ -223,6 +232,10 @@ class StreamingAsrStage:
         self.guards = guards
         self._make_vad = vad
         self._tracks: dict[tuple[str, str], _Track] = {}
+        self.defer_partials: Callable[[], bool] | None = None
+        """Set by a shared pool: true while other calls' work waits for a worker. A due
+        partial decode is then put off (up to ``MAX_DEFER_S`` of audio) so that their
+        finals go first; finals are never put off."""
         self._takes_prompt = _takes_prompt(transcriber)
         self._final_takes_prompt = _takes_prompt(self.final_transcriber)
         self.stats = StreamingStats()
@@ -269,7 +282,7 @@ class StreamingAsrStage:
             due = self._decode_due(state)
             if due == "final":
                 out.extend(self._decode_early_final(state))
-            elif due == "partial":
+            elif due == "partial" and not self._defer(state):
                 out.extend(self._decode_partial(state))
         return out
 
@@ -339,6 +352,7 @@ class StreamingAsrStage:
         state.decodes = 0
         state.last_decode_end_s = None
         state.early_final = None
+        state.deferred_since_s = None
         state.last_text = ""
         state.policy.reset()
         state.utterance_open = True
@@ -377,6 +391,18 @@ class StreamingAsrStage:
             return None
         return "partial" if due else None
 
+    def _defer(self, state: _Track) -> bool:
+        """Put this due partial decode off (other work waits), unless overdue."""
+        if self.defer_partials is None or not self.defer_partials():
+            return False
+        now = state.buffer.end_s
+        if state.deferred_since_s is None:
+            state.deferred_since_s = now
+        if now - state.deferred_since_s >= MAX_DEFER_S - 1e-9:
+            return False
+        self.stats.deferred_partials += 1
+        return True
+
     def _decode(
         self,
         state: _Track,
@@ -401,6 +427,7 @@ class StreamingAsrStage:
         self.stats.decode_s += result.decode_s
         self.stats.decoded_audio_s += audio.size / SAMPLE_RATE_HZ
         state.decodes += 1
+        state.deferred_since_s = None
         state.last_decode_cost_s = result.decode_s
         state.credit_s -= result.decode_s
         guarded = apply_guards(result.segments, self.guards)
