@@ -195,13 +195,26 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print("\n| calls | finals | end of speech -> final p50 | p95 | server RSS peak | WER |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    lines = [
+        f"# Live capacity ({args.set}, {args.model}, {args.threads} threads, decode workers "
+        f"{args.workers or 'auto'}, {args.clips_per_call} clips per call)",
+        "",
+        f"`python benchmarks/live_capacity.py --levels {args.levels}`; load average at the end "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
+        "",
+        "| calls | finals | end of speech -> final p50 | p95 | server RSS peak | WER |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rounds:
-        print(f"| {r['calls']} | {r['finals']} | {r['final_latency_p50_s']:.2f} s | {r['final_latency_p95_s']:.2f} s "
-              f"| {r['rss_peak_mb']:.0f} MB | {r['wer_mean']:.3f} |")
-    print(f"\nRSS one model idle {document['rss_one_model_idle_mb']:.0f} MB; per added call "
-          f"{document['rss_per_added_call_mb']} MB; max calls within targets: {within}")
+        lines.append(f"| {r['calls']} | {r['finals']} | {r['final_latency_p50_s']:.2f} s | "
+                     f"{r['final_latency_p95_s']:.2f} s | {r['rss_peak_mb']:.0f} MB | {r['wer_mean']:.3f} |")
+    per_added = document["rss_per_added_call_mb"]
+    lines += ["", f"RSS with one model, idle: {document['rss_one_model_idle_mb']:.0f} MB; per added call: "
+              f"{'n/a' if per_added is None else format(per_added, '.1f')} MB; most calls within the "
+              f"latency targets: {within}."]
+    markdown = "\n".join(lines) + "\n"
+    args.out.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    print("\n" + markdown)
     return 0
 
 
