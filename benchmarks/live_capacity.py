@@ -17,7 +17,7 @@ Measured per level:
 - server RSS (``process_resident_memory_bytes`` from ``/metrics``, sampled every 0.5 s):
   peak during the level; WER of the finals against the references.
 
-Also: RSS right after start-up (model loaded) and after one warm-up call (idle, one model
+Also: RSS right after start-up (model loaded) and after one whole warm-up call (idle, one model
 loaded: target <= 600 MB); per added call = (peak RSS at level N - peak at level 1) /
 (N - 1) (target <= 20 MB). ``max_calls_within_targets`` is the highest level such that it
 and every lower level meet both latency targets (target >= 4).
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(scenario()), rss
 
-        play(1, "warmup", seconds=4.0)
+        play(1, "warmup")  # a whole call: decode scratch and first-use costs are paid here
         time.sleep(1.0)
         rss_idle = scrape_metrics(url, token)["process_resident_memory_bytes"]
         for level in levels:
