@@ -126,6 +126,30 @@ def serve_subprocess(args: Sequence[str], *, token: str, log_dir: Path, startup_
                 process.wait(timeout=5)
 
 
+def english_call_or_skip(customer_text: str, *, tail_s: float = 1.0) -> Any:
+    """Skip unless the ``english-fast`` pipeline's model is installed; else a short
+    espeak-ng stereo call (the agent asks for a router restart, the customer answers
+    ``customer_text``) as :class:`langassist.client.CallAudio`."""
+    import pytest
+
+    import audio_factory as af
+    from langassist import service
+    from langassist.catalog import load_catalog
+    from langassist.client import CallAudio
+
+    settings = service.load_settings("english-fast")
+    try:
+        load_catalog(settings.models).path(settings.asr.model)
+    except Exception as error:  # noqa: BLE001 - any "not installed" reason
+        pytest.skip(f"{settings.asr.model} is not installed: {error}")
+    turns = [
+        af.speech_turn("agent", "Please restart the router and wait two minutes.", "en-us", "en"),
+        af.speech_turn("customer", customer_text, "en-us", "en", gap_before_s=1.0),
+    ]
+    call = af.build_stereo_call(turns, 16000, tail_s=tail_s)
+    return CallAudio({"agent": call.samples[0], "customer": call.samples[1]})
+
+
 # --------------------------------------------------------------------------- fakes
 
 TOKEN = "live-test-token-0123456789abcdef"

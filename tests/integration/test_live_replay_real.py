@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import audio_factory as af
-from langassist.client import CallAudio, replay
-from live_server import TOKEN, serve_subprocess
+from langassist.client import replay
+from live_server import TOKEN, english_call_or_skip, serve_subprocess
 
 pytestmark = pytest.mark.model
 
@@ -25,20 +24,7 @@ def _words(text: str) -> set[str]:
 
 
 def test_serve_transcribes_a_replayed_call_with_tiny_en(tmp_path: Path) -> None:
-    from langassist import service
-    from langassist.catalog import load_catalog
-
-    settings = service.load_settings("english-fast")
-    try:
-        load_catalog(settings.models).path(settings.asr.model)
-    except Exception as error:  # noqa: BLE001 - any "not installed" reason
-        pytest.skip(f"{settings.asr.model} is not installed: {error}")
-    turns = [
-        af.speech_turn("agent", "Please restart the router and wait two minutes.", "en-us", "en"),
-        af.speech_turn("customer", "My internet is not working today.", "en-us", "en", gap_before_s=1.0),
-    ]
-    call = af.build_stereo_call(turns, 16000, tail_s=1.0)
-    audio = CallAudio({"agent": call.samples[0], "customer": call.samples[1]})
+    audio = english_call_or_skip("My internet is not working today.")
     assert audio.duration_s < 10
 
     with serve_subprocess(["--pipeline", "english-fast"], token=TOKEN, log_dir=tmp_path) as server:

@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
-import audio_factory as af
-from langassist.client import CallAudio, replay
-from live_server import REPO_ROOT, TOKEN, serve_subprocess
+from langassist.client import replay
+from live_server import REPO_ROOT, TOKEN, english_call_or_skip, serve_subprocess
 
 pytestmark = pytest.mark.model
 
@@ -36,20 +35,7 @@ def test_sidebar_shows_a_real_call_transcribed_by_tiny_en(tmp_path: Path) -> Non
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).is_file():
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from langassist import service
-    from langassist.catalog import load_catalog
-
-    settings = service.load_settings("english-fast")
-    try:
-        load_catalog(settings.models).path(settings.asr.model)
-    except Exception as error:  # noqa: BLE001 - any "not installed" reason
-        pytest.skip(f"{settings.asr.model} is not installed: {error}")
-    turns = [
-        af.speech_turn("agent", "Please restart the router and wait two minutes.", "en-us", "en"),
-        af.speech_turn("customer", "Sorry, can you repeat that please?", "en-us", "en", gap_before_s=1.0),
-    ]
-    call = af.build_stereo_call(turns, 16000, tail_s=1.5)
-    audio = CallAudio({"agent": call.samples[0], "customer": call.samples[1]})
+    audio = english_call_or_skip("Sorry, can you repeat that please?", tail_s=1.5)
     artifacts = Path(os.environ.get("LANGASSIST_TEST_ARTIFACTS") or REPO_ROOT / "build" / "test-artifacts")
     artifacts.mkdir(parents=True, exist_ok=True)
 
