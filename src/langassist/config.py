@@ -352,6 +352,10 @@ class LiveSettings:
             disconnected (4429) and gets the call so far replayed when it reconnects.
         events_history: messages kept per call (no partials) to replay on reconnect.
         events_send_timeout_s: one send to an events socket taking longer disconnects it (4429).
+        twilio_stream_url: the ``wss://`` URL in your TwiML ``<Stream url=...>``, as Twilio
+            signs it (needed behind a proxy; empty: ``wss://`` + the Host header + the path).
+            The signature is checked when ``LANGASSIST_TWILIO_AUTH_TOKEN`` is set (a secret:
+            it is read from the environment only, never from settings files).
     """
 
     max_calls: int = 8
@@ -363,8 +367,13 @@ class LiveSettings:
     events_queue: int = 256
     events_history: int = 2000
     events_send_timeout_s: float = 10.0
+    twilio_stream_url: str = ""
 
     def __post_init__(self) -> None:
+        if self.twilio_stream_url and not self.twilio_stream_url.startswith(("wss://", "ws://")):
+            raise ConfigError(
+                f"live.twilio_stream_url must be a ws:// or wss:// URL, got {self.twilio_stream_url!r}"
+            )
         _check_range("live.max_calls", self.max_calls, 1, 10000)
         _check_range("live.decode_workers", self.decode_workers, 0, 256)
         _check_range("live.max_pending_audio_s", self.max_pending_audio_s, 0.2, 60.0)

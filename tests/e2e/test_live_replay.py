@@ -398,3 +398,46 @@ def test_frame_limits_close_1009(server: Any) -> None:
         return text_code, binary_code
 
     assert asyncio.run(run()) == (1009, 1009)
+
+
+def test_twilio_signature_is_checked_when_an_auth_token_is_set() -> None:
+    """With ``twilio_auth_token`` set, ``/v1/twilio`` needs Twilio's X-Twilio-Signature for
+    the stream URL (wss:// + Host + path + query), checked before accept (HTTP 403)."""
+    from langassist.api.security import twilio_signature
+
+    auth_token = "twilio-auth-token-for-tests"
+    with serve_in_thread(fake_app(twilio_auth_token=auth_token)) as server:
+        host = f"127.0.0.1:{server.port}"
+
+        async def attempt(signature: str | None, query: str = "") -> bool:
+            headers = dict(AUTH) | ({"X-Twilio-Signature": signature} if signature is not None else {})
+            try:
+                async with connect(server.ws("/v1/twilio") + query, additional_headers=headers,
+                                   open_timeout=5) as ws:
+                    await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+                    return True
+            except InvalidStatus as refused:
+                assert refused.response.status_code == 403
+                return False
+
+        good = twilio_signature(auth_token, f"wss://{host}/v1/twilio")
+        assert asyncio.run(attempt(good)) is True
+        assert asyncio.run(attempt(None)) is False
+        assert asyncio.run(attempt(twilio_signature("another-token", f"wss://{host}/v1/twilio"))) is False
+        # the query string is part of what Twilio signs
+        assert asyncio.run(attempt(good, "?agent=7")) is False
+        assert asyncio.run(attempt(twilio_signature(auth_token, f"wss://{host}/v1/twilio?agent=7"), "?agent=7"))
+    with serve_in_thread(fake_app()) as server:  # no auth token: no signature needed
+        async def plain() -> bool:
+            async with connect(server.ws("/v1/twilio"), additional_headers=AUTH, open_timeout=5):
+                return True
+        assert asyncio.run(plain())
+
+
+def test_twilio_stream_url_prefers_the_configured_public_url() -> None:
+    from langassist.api.security import twilio_stream_url
+
+    scope = {"headers": [(b"host", b"127.0.0.1:8765")], "path": "/v1/twilio", "query_string": b"a=1"}
+    assert twilio_stream_url(scope) == "wss://127.0.0.1:8765/v1/twilio?a=1"
+    assert twilio_stream_url(scope, "wss://assist.example.com/media") == "wss://assist.example.com/media?a=1"
+    assert twilio_stream_url({**scope, "query_string": b""}, "wss://x.example/m?k=v") == "wss://x.example/m?k=v"

@@ -62,3 +62,14 @@ def test_fingerprint_changes_with_settings() -> None:
     b = load_settings(environ={}, overrides={"asr.beam_size": 5})
     assert a.fingerprint("asr") != b.fingerprint("asr")
     assert a.fingerprint("audio") == b.fingerprint("audio")
+
+
+def test_twilio_stream_url_must_be_a_websocket_url() -> None:
+    import pytest
+
+    from langassist.config import LiveSettings
+    from langassist.errors import ConfigError
+
+    assert LiveSettings(twilio_stream_url="wss://assist.example.com/v1/twilio").twilio_stream_url
+    with pytest.raises(ConfigError, match="twilio_stream_url"):
+        LiveSettings(twilio_stream_url="https://assist.example.com/v1/twilio")

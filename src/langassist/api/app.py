@@ -76,6 +76,7 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     allowed_origins: Iterable[str] = (),
     dev: bool = False,
+    twilio_auth_token: str | None = None,
 ) -> FastAPI:
     if not token or len(token) < 16:
         raise ValueError("the API token must be at least 16 characters")
@@ -98,6 +99,7 @@ def create_app(
         app.state.langassist = SimpleNamespace(
             settings=settings, token=token, limits=live, metrics=metrics, pool=pool, registry=registry,
             stage_factory=stage_factory, twilio_sessions=[], chat_ids=itertools.count(1),
+            twilio_auth_token=twilio_auth_token or None,
             translator=translator_factory() if translator_factory else None,
         )
         try:

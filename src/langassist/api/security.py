@@ -15,11 +15,15 @@
   refused with close code 4403 before accept (HTTP 403 on the wire). An absent Origin
   (non-browser ingress) is allowed with a valid token.
 * ``/v1/twilio`` may defer the token to ``start.customParameters.token`` (Twilio cannot
-  send headers); the handler then checks it before any audio is used.
+  send headers); the handler then checks it before any audio is used. With a Twilio auth
+  token configured, the handshake must also carry Twilio's ``X-Twilio-Signature`` for the
+  stream URL (:func:`twilio_signature_valid`), or it is refused before accept.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -41,7 +45,10 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["COOKIE_NAME", "LOGIN_PATH", "OPEN_PATHS", "SecurityMiddleware", "token_matches"]
+__all__ = [
+    "COOKIE_NAME", "LOGIN_PATH", "OPEN_PATHS", "SecurityMiddleware", "token_matches",
+    "twilio_signature", "twilio_signature_valid", "twilio_stream_url",
+]
 
 
 def token_matches(expected: str, given: str | None) -> bool:
@@ -49,6 +56,31 @@ def token_matches(expected: str, given: str | None) -> bool:
     if not given:
         return False
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def twilio_signature(auth_token: str, url: str) -> str:
+    """Twilio's request signature for a URL with no POST parameters (a Media Streams
+    WebSocket handshake): base64 of HMAC-SHA1 over the full URL, keyed by the auth token."""
+    digest = hmac.new(auth_token.encode("utf-8"), url.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def twilio_signature_valid(auth_token: str, url: str, given: str | None) -> bool:
+    """Whether ``given`` (the ``X-Twilio-Signature`` header) signs ``url``; constant time."""
+    return token_matches(twilio_signature(auth_token, url), given)
+
+
+def twilio_stream_url(scope: Scope, configured: str = "") -> str:
+    """The URL Twilio signed: ``configured`` (``live.twilio_stream_url``, the ``<Stream
+    url=...>`` of the TwiML, for a server behind a proxy) or ``wss://`` + the Host header
+    + the path; the request's query string is appended either way when there is one."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    if configured:
+        base = configured
+    else:
+        host = _headers(scope).get("host", "")
+        base = f"wss://{host}{scope.get('path', '')}"
+    return f"{base}?{query}" if query and "?" not in base else base
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -35,7 +35,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from langassist.api.pool import PoolFull
 from langassist.api.reorder import ChunkReorder, ReorderCounts
 from langassist.api.schemas import WIRE_SCHEMA, StreamStart
-from langassist.api.security import CLOSE_UNAUTHORIZED, token_matches
+from langassist.api.security import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    token_matches,
+    twilio_signature_valid,
+    twilio_stream_url,
+)
 from langassist.api.session import AudioIngest, CallSession, ConsumerTooSlow
 
 log = logging.getLogger(__name__)
@@ -296,6 +302,13 @@ async def twilio_loop(ws: WebSocket) -> None:
     """``/v1/twilio``: Twilio Media Streams (a passive ``<Start><Stream>`` fork: never sends)."""
     state = _state(ws)
     limits = state.limits
+    auth_token = getattr(state, "twilio_auth_token", None)
+    if auth_token:
+        url = twilio_stream_url(ws.scope, limits.twilio_stream_url)
+        if not twilio_signature_valid(auth_token, url, ws.headers.get("x-twilio-signature")):
+            log.warning("twilio stream refused: missing or wrong X-Twilio-Signature")
+            await ws.close(code=CLOSE_FORBIDDEN)  # before accept: HTTP 403 on the wire
+            return
     await ws.accept()
     session = TwilioSession(state, bool(ws.scope.get("state", {}).get("authenticated")))
     stopped = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 from typing import Annotated
 
@@ -65,6 +66,7 @@ def serve_command(
             stage_factory=lambda: service.create_streaming_stage(settings, transcriber),
             translator_factory=lambda: service.create_translation_router(settings),
             dev=dev,
+            twilio_auth_token=os.environ.get("LANGASSIST_TWILIO_AUTH_TOKEN") or None,
         )
     except LangassistError as error:
         stderr.print(f"[bold red]error:[/] {error}", highlight=False)
@@ -74,6 +76,8 @@ def serve_command(
     typer.echo(f"token: {token}")
     typer.echo(f"sidebar: http://{host}:{port}/sidebar  (paste the token once; it is kept in an "
                "HttpOnly cookie, never in a URL)")
+    if os.environ.get("LANGASSIST_TWILIO_AUTH_TOKEN"):
+        typer.echo("twilio: /v1/twilio requires a valid X-Twilio-Signature")
     live = settings.live  # the transport's frame cap: the largest text or audio frame plus headroom
     ws_max_size = max(live.max_text_bytes, 1 + 2 * int(16000 * live.max_audio_frame_s)) + 1024
     uvicorn.run(app, host=host, port=port, ws_max_size=ws_max_size, access_log=False,
