@@ -599,10 +599,7 @@ class FasterWhisperTranscriber:
             if reused:  # the fitted pass encodes its own (shorter) input
                 _EncoderCache.install(self._model).release()
             fitted = self._decode_fitted(window, language, offset_s, prompt)
-            fitted, squeezed = drop_squeezed_repeats(fitted)
-            if squeezed:
-                logger.debug("fitted decode: dropped %d squeezed repeated words", squeezed)
-            elif repeated_phrase([token for segment in fitted for token in _tokens(segment)]) and not any(
+            if repeated_phrase([token for segment in fitted for token in _tokens(segment)]) and not any(
                 segment.words for segment in fitted
             ):  # no word times to tell a loop from a real repeat: Whisper's own 30 s input
                 fitted = self._decode_fitted(window, language, offset_s, prompt, full_input=True)
@@ -808,6 +805,10 @@ class FasterWhisperTranscriber:
                 compression_ratio=float(compression),
                 temperature=float(temperature),
             ))
+        if not full_input:  # a short padded input's known failure: a phrase said twice
+            segments, squeezed = drop_squeezed_repeats(segments)
+            if squeezed:
+                logger.debug("fitted decode: dropped %d squeezed repeated words", squeezed)
         return segments
 
     def _detect_reusing_encoder(
