@@ -73,6 +73,21 @@ def tone(
     return (amplitude * np.sin(2 * np.pi * frequency_hz * t + phase)).astype(np.float32)
 
 
+def tone_bursts(
+    starts: Sequence[float], total_s: float, rate: int = 16000, length_s: float = 0.3
+) -> FloatArray:
+    """Silence with 440 Hz bursts of ``length_s`` at ``starts`` (the burst fake
+    transcribers hear each burst as one word); a burst past the end is left out."""
+    audio = np.zeros(int(round(total_s * rate)), dtype=np.float32)
+    n = int(round(length_s * rate))
+    burst = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
+    for start in starts:
+        first = int(round(start * rate))
+        if first < audio.size:
+            audio[first:first + n] = burst[: audio.size - first]
+    return audio
+
+
 def white_noise(
     duration_s: float,
     level_dbfs: float = -30.0,

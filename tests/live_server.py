@@ -177,14 +177,3 @@ def fake_app(**kwargs: Any) -> Any:
     return create_app(load_settings(), token=TOKEN, assessor_factory=create_fake_assessor, **kwargs)
 
 
-def bursts(starts: Sequence[float], total_s: float, rate: int = 16000, length_s: float = 0.3) -> Any:
-    """Silence with 440 Hz tone bursts at ``starts`` (the burst fake hears each as a word)."""
-    import numpy as np
-
-    audio = np.zeros(int(round(total_s * rate)), dtype=np.float32)
-    n = int(round(length_s * rate))
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
-    for start in starts:
-        first = int(round(start * rate))
-        audio[first:first + n] = tone[: audio.size - first]
-    return audio

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from audio_factory import tone_bursts as bursts
 from langassist.api.app import ApiLimits
 from langassist.client import CallAudio, TwilioMessages, replay
 from langassist.events import AudioChunk
-from live_server import AUTH, TOKEN, burst_stage, bursts, fake_app, serve_in_thread
+from live_server import AUTH, TOKEN, burst_stage, fake_app, serve_in_thread
 
 websockets = pytest.importorskip("websockets")
 from websockets.asyncio.client import connect  # noqa: E402

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from langassist.assessment import Assessor
 from langassist.backends.energy_vad import EnergyVad
 from langassist.backends.fake import BurstTranscriber
@@ -33,11 +31,3 @@ def make_app(**kwargs: Any) -> Any:
                       stage_factory=burst_stage, **kwargs)
 
 
-def bursts(starts: list[float], total_s: float, rate: int, length_s: float = 0.3) -> np.ndarray:
-    audio = np.zeros(int(round(total_s * rate)), dtype=np.float32)
-    n = int(round(length_s * rate))
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
-    for start in starts:
-        first = int(round(start * rate))
-        audio[first:first + n] = tone[: audio.size - first]
-    return audio

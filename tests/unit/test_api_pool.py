@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from live_harness import AsgiSocket, running
-from test_api_fakes import AUTH, STREAMING, TOKEN, bursts, make_app
+from test_api_fakes import AUTH, STREAMING, TOKEN, make_app
 
+from audio_factory import tone_bursts as bursts
 from langassist.api.metrics import Metrics
 from langassist.api.pool import CallScheduler, PoolFull
 from langassist.api.session import ConsumerTooSlow, EventQueue

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_api_fakes import TOKEN, bursts
+from test_api_fakes import TOKEN
 
+from audio_factory import tone_bursts as bursts
 from langassist.api.loadtest import (
     StreamResult,
     free_port,

@@ -9,8 +9,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_fakes import AUTH, TOKEN, bursts, make_app
+from test_api_fakes import AUTH, TOKEN, make_app
 
+from audio_factory import tone_bursts as bursts
 from langassist.g711 import mulaw_encode
 
 WS = "ws://127.0.0.1:8765"

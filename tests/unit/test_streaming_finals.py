@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from audio_factory import tone_bursts as bursts
 from langassist.backends.base import Segment
 from langassist.backends.energy_vad import EnergyVad
 from langassist.backends.fake import BurstTranscriber, ScriptedTranscriber
@@ -30,14 +31,6 @@ def noise(spans: list[tuple[float, float]], total_s: float) -> np.ndarray:
     return audio
 
 
-def bursts(starts: list[float], total_s: float, length_s: float = 0.3) -> np.ndarray:
-    audio = np.zeros(int(round(total_s * 16000)), dtype=np.float32)
-    n = int(round(length_s * 16000))
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000)).astype(np.float32)
-    for start in starts:
-        first = int(round(start * 16000))
-        audio[first:first + n] = tone[: audio.size - first]
-    return audio
 
 
 def segment(text: str, start_s: float = 0.2, step_s: float = 0.5) -> Segment:

@@ -7,6 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from audio_factory import tone_bursts as bursts
 from langassist.backends.energy_vad import EnergyVad
 from langassist.backends.fake import BurstTranscriber
 from langassist.config import StreamingSettings
@@ -28,15 +29,6 @@ from langassist.stages.streaming_asr import StreamingAsrStage
 SETTINGS = StreamingSettings(vad="energy", first_decode_s=0.6, min_chunk_s=1.0)
 
 
-def bursts(starts: list[float], total_s: float, length_s: float = 0.3) -> np.ndarray:
-    audio = np.zeros(int(round(total_s * 16000)), dtype=np.float32)
-    n = int(round(length_s * 16000))
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000)).astype(np.float32)
-    for start in starts:
-        first = int(round(start * 16000))
-        if first < audio.size:
-            audio[first:first + n] = tone[: audio.size - first]
-    return audio
 
 
 def talk(start_s: float, words: int, step_s: float = 0.4) -> list[float]:
