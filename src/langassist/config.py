@@ -169,9 +169,25 @@ class AsrSettings:
     """One 30 s encoder pass per window, encoding again only when the VAD heard at least
     1 s of speech after the last decoded word (faster-whisper's loop re-encodes the tail
     after the last complete timestamp, usually silence or context)."""
+    pack_max_s: float = 28.0
+    """``pack_windows``: the most speech (and joining silence) in one pack, seconds."""
+    one_pass_pad_s: float | None = None
+    """With ``one_pass``: ``None`` gives each window's first pass Whisper's full 30 s
+    input; a number gives it the window plus at least this much padding, rounded up to
+    a multiple of 5 s (the language distribution is read from the same pass). With
+    packs of about 15 s, Whisper then decodes most packs whole in one pass."""
+    batch_size: int = 1
+    """With ``one_pass``: the first passes of up to this many windows, across both
+    channels of a call, are decoded as one batch (the decoder's step costs little more
+    for several sequences than for one). Windows whose greedy result would fall back
+    to a higher temperature are decoded again alone, as without batching."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)
+        _check_range("asr.batch_size", self.batch_size, 1, 64)
+        _check_range("asr.pack_max_s", self.pack_max_s, 5.0, 29.5)
+        if self.one_pass_pad_s is not None:
+            _check_range("asr.one_pass_pad_s", self.one_pass_pad_s, 1.5, 30.0)
         _check_range("asr.beam_size", self.beam_size, 1, 20)
         _check_range("asr.no_speech_threshold", self.no_speech_threshold, 0.0, 1.0)
         _check_range("asr.compression_ratio_threshold", self.compression_ratio_threshold, 1.0, 10.0)

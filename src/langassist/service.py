@@ -27,7 +27,7 @@ from langassist.asr_guards import GuardOptions
 from langassist.backends.base import Transcriber
 from langassist.config import Settings, load_settings
 from langassist.errors import AudioFormatError, ConfigError, LangassistError
-from langassist.transcript import CallTranscript, TrackTranscript, load_transcript
+from langassist.transcript import CallTranscript, load_transcript
 
 if TYPE_CHECKING:
     from langassist.assessment import Assessor, CallAssessment
@@ -99,6 +99,9 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         pack_windows=asr.pack_windows,
         encode_once=asr.encode_once,
         one_pass=asr.one_pass,
+        batch_size=asr.batch_size,
+        pack_max_s=asr.pack_max_s,
+        one_pass_pad_s=asr.one_pass_pad_s,
         encoder_pad_s=asr.encoder_pad_s,
         encoder_min_s=asr.encoder_min_s,
     )
@@ -183,7 +186,7 @@ def transcribe_file(
         ModelUnavailable: the configured model is not installed.
     """
     from langassist.audio import check, decode
-    from langassist.stages.asr import transcribe_track
+    from langassist.stages.asr import transcribe_tracks
 
     settings = settings or load_settings()
     path = Path(path)
@@ -194,25 +197,19 @@ def transcribe_file(
         transcriber = create_transcriber(settings)
     call_id = call_id or path.stem
     total_s = audio.duration_s * len(audio.tracks)
-    done_before = 0.0
-    tracks: list[TrackTranscript] = []
-    for track_name, samples in audio.tracks.items():
-        def progress(seconds: float, base: float = done_before) -> None:
-            if on_progress is not None:
-                on_progress(base + seconds, total_s)
 
-        tracks.append(
-            transcribe_track(
-                transcriber,
-                samples,
-                call_id=call_id,
-                track=track_name,
-                language=settings.asr.language,
-                guards=guard_options(settings),
-                on_progress=progress,
-            )
-        )
-        done_before += samples.size / 16000.0
+    def progress(seconds: float) -> None:
+        if on_progress is not None:
+            on_progress(seconds, total_s)
+
+    tracks = transcribe_tracks(
+        transcriber,
+        audio.tracks,
+        call_id=call_id,
+        language=settings.asr.language,
+        guards=guard_options(settings),
+        on_progress=progress,
+    )
     metadata_ = run_metadata(settings, transcriber)
     metadata_["audio"] = {
         "path": str(path),

@@ -122,3 +122,35 @@ def test_speech_between_long_silences_has_no_loops(speech_wavs: dict[str, Path],
             run += 1
         assert run <= 3
     assert len(track.utterances) >= 3
+
+
+def test_audit_decoding_batches_the_two_channels(tmp_path: Path) -> None:
+    """The audit pipeline's decoding (VAD packs of up to 15 s, each on an input fitted to
+    it, first passes of both channels generated as one batch) on a call where the
+    customer repeats the agent's words back: both channels' packs have one shape, so
+    they share one batch, and both come out right."""
+    said = ["Please restart the router and wait two minutes.", "Then open the settings page."]
+    turns = []
+    for text in said:
+        turns.append(af.speech_turn("agent", text, "en-us", "en", gap_before_s=2.5))
+        turns.append(af.speech_turn("customer", text, "en-us", "en", gap_before_s=2.5))
+    call = af.build_stereo_call(turns, 16000, lead_in_s=2.0, tail_s=2.0)
+    path = af.write_wav(tmp_path / "repeat-back.wav", call.samples, 16000)
+    settings = service.load_settings("audit")  # whisper-base, beam 5
+    assert settings.asr.batch_size > 1 and settings.asr.one_pass_pad_s is not None
+    transcriber = service.create_transcriber(settings)
+    batches: list[int] = []
+    generate = transcriber._generate_batch  # type: ignore[attr-defined]
+
+    def counting(items: list[object], options: object) -> object:
+        batches.append(len(items))
+        return generate(items, options)
+
+    transcriber._generate_batch = counting  # type: ignore[attr-defined]
+    transcript = service.transcribe_file(path, settings, transcriber=transcriber)
+    assert batches == [2], batches
+    for track in transcript.tracks:
+        error = wer(" ".join(said), track.text)
+        assert error is not None and error <= 0.2, (track.track, track.text)  # 2 of 13 words
+        assert track.language is not None and track.language.top == "en"
+        assert all(u.words for u in track.utterances)

@@ -133,9 +133,7 @@ def one_pass_transcriber(heard_s: list[float]) -> tuple[fw.FasterWhisperTranscri
     transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=options, model=FakeWhisper())
     passes: list[tuple[int, float]] = []
 
-    def fitted(window: np.ndarray, language: Any, offset_s: float, prompt: Any, *,
-               full_input: bool = False, pad_s: float | None = None) -> list[Segment]:
-        assert full_input == (not passes) and pad_s == fw.TAIL_PAD_S  # 30 s first, fitted tails
+    def hear(window: np.ndarray, offset_s: float) -> list[Segment]:
         heard = heard_s[len(passes)]
         passes.append((window.size, offset_s))
         if heard <= 0:
@@ -143,6 +141,16 @@ def one_pass_transcriber(heard_s: list[float]) -> tuple[fw.FasterWhisperTranscri
         word = Word(offset_s + heard - 0.4, offset_s + heard, "word", 0.9)
         return [Segment(offset_s, offset_s + heard, "word", words=(word,))]
 
+    def first(inputs: list[Any]) -> list[tuple[list[Segment], None, str]]:
+        assert not passes  # the first pass of each window comes first
+        return [(hear(entry.window, entry.offset_s), None, "en") for entry in inputs]
+
+    def fitted(window: np.ndarray, language: Any, offset_s: float, prompt: Any, *,
+               full_input: bool = False, pad_s: float | None = None) -> list[Segment]:
+        assert passes and not full_input and pad_s == fw.TAIL_PAD_S  # tails: fitted inputs
+        return hear(window, offset_s)
+
+    transcriber._first_passes = first  # type: ignore[method-assign]
     transcriber._decode_fitted = fitted  # type: ignore[method-assign]
     return transcriber, passes
 

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ MAX_TOKENS_PER_S = 8.0
 speech is 2-5 tokens a second, a repetition loop runs on to Whisper's 448."""
 MIN_TOKENS = 16
 PACK_GAP_S = 0.3
+"""Silence put between two packed windows (Whisper ends a segment at a pause)."""
 SQUEEZED_WORD_S = 0.06
 """A repeated phrase whose words average less than this is Whisper looping, not speech."""
 TAIL_REDECODE_S = 1.0
@@ -64,7 +66,9 @@ MAX_TAIL_PASSES = 2
 TAIL_PAD_S = 4.0
 """A tail pass's encoder input: the tail plus this much padding (at least
 ``encoder_min_s``), not 30 s: tails are a few seconds."""
-"""Silence put between two packed windows (Whisper ends a segment at a pause)."""
+FIRST_PASS_STEP_S = 5.0
+"""``one_pass_pad_s``: a first pass's input length is rounded up to a multiple of this, so
+that windows of similar length share a batch (the input depends on the window alone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,22 @@ class DecodeOptions:
     re-encodes from the last complete timestamp whenever the window goes on past it,
     which on VAD windows (speech plus a second of context) is most of the time: a whole
     30 s encoder pass for a tail of silence."""
+    pack_max_s: float = MAX_WINDOW_S
+    """``pack_windows``: the most speech (with the silence joining it) in one pack."""
+    one_pass_pad_s: float | None = None
+    """``one_pass``: ``None``, each window's first pass gets Whisper's full 30 s input. A
+    number: the input is the window plus at least this much padding (rounded up to a
+    multiple of ``FIRST_PASS_STEP_S``, at least ``encoder_min_s``): with packs of about
+    15 s, Whisper decodes a pack whole in one pass, where on a 30 s input of packed speech
+    it often stops half-way and the rest needs a second encoder pass. The language
+    distribution comes from the same pass."""
+    batch_size: int = 1
+    """``one_pass``: the first passes of up to this many windows (across all the audio
+    given to :meth:`FasterWhisperTranscriber.transcribe_many`, e.g. both channels of a
+    call) are generated as one batch. The encoder runs window by window as before (its
+    cost is per frame either way); the decoder's step costs little more for 8 sequences
+    than for one. Greedy windows whose result passes the fallback thresholds keep the
+    batch's result; the others are decoded again alone, exactly as without batching."""
 
 
 def plan_windows(
@@ -360,6 +380,65 @@ def _unheard(
     return missing
 
 
+def _window_of(
+    audio: np.ndarray, pack: list[tuple[int, int]], offset_s: float
+) -> tuple[np.ndarray, float]:
+    """The input a pack is decoded from and the offset of its decode (a joined pack is
+    decoded at 0 and mapped back by :func:`_unpack`)."""
+    if len(pack) == 1:
+        start, end = pack[0]
+        return audio[start:end], offset_s + start / SAMPLE_RATE_HZ
+    return _join(audio, pack, offset_s)[0], 0.0
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One piece of audio given to ``transcribe_many``: its VAD speech and packs."""
+
+    audio: np.ndarray
+    language: str | None
+    speech: list[tuple[int, int]]
+    packs: list[list[tuple[int, int]]]
+    speech_s: float
+    decode_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One pack of one piece of audio."""
+
+    audio_index: int
+    pack: list[tuple[int, int]]
+    offset_s: float
+    prompt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """One input of a ``one_pass`` decode: a window or a joined pack."""
+
+    window: np.ndarray
+    offset_s: float
+    language: str | None
+    prompt: str | None
+    tail_s: float
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """An input encoded for its first pass, ready for a batched generation."""
+
+    entry: _Input
+    frames: int
+    encoded: Any
+    content_frames: int
+    distribution: LanguageDistribution | None
+    language: str | None
+    tokenizer: Any
+    prompt_tokens: list[int]
+    max_new_tokens: int
+
+
 class _EncoderCache:
     """Wraps ``WhisperModel.encode`` so that the encoder output already computed for a
     window (for its language distribution) is reused when decoding that same window.
@@ -470,38 +549,260 @@ class FasterWhisperTranscriber:
         prompt: str | None = None,
     ) -> Transcription:
         """Decode ``audio``; ``prompt`` (text said just before it) conditions the first window."""
+        return self.transcribe_many([audio], language=language, offsets_s=[offset_s], prompts=[prompt])[0]
+
+    def transcribe_many(
+        self,
+        audios: Sequence[np.ndarray],
+        *,
+        language: str | None = None,
+        offsets_s: Sequence[float] | None = None,
+        prompts: Sequence[str | None] | None = None,
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[Transcription]:
+        """Decode several pieces of audio (the blocks of a call's channels), each as
+        :meth:`transcribe` would; with ``batch_size`` > 1 (and ``one_pass``) the first
+        passes of their windows are generated in batches across pieces. ``on_done`` is
+        called with a piece's index once it is decoded."""
+        offsets = list(offsets_s) if offsets_s is not None else [0.0] * len(audios)
+        texts = list(prompts) if prompts is not None else [None] * len(audios)
+        if len(offsets) != len(audios) or len(texts) != len(audios):
+            raise ValueError("transcribe_many: offsets_s and prompts must match audios one to one")
+        plans = [self._plan(audio, language) for audio in audios]
+        decoded: list[list[tuple[list[Segment], list[str]]]] = [[] for _ in plans]
+        jobs = [
+            _Job(index, pack, offsets[index], texts[index] if pack_index == 0 else None)
+            for index, plan in enumerate(plans)
+            for pack_index, pack in enumerate(plan.packs)
+        ]
+        remaining = [len(plan.packs) for plan in plans]
+        for index, count in enumerate(remaining):
+            if count == 0 and on_done is not None:
+                on_done(index)
+        size = max(1, self.options.batch_size) if self._one_pass() else 1
+        for begin in range(0, len(jobs), size):
+            group = jobs[begin:begin + size]
+            started = time.perf_counter()
+            if self._one_pass():
+                results = self._decode_batch(group, plans)
+            else:
+                job = group[0]
+                plan = plans[job.audio_index]
+                results = [self._decode_pack(
+                    plan.audio, job.pack, plan.language, job.offset_s, job.prompt, plan.speech
+                )]
+            share = (time.perf_counter() - started) / len(group)
+            for job, result in zip(group, results, strict=True):
+                decoded[job.audio_index].append(result)
+                plans[job.audio_index].decode_s += share
+                remaining[job.audio_index] -= 1
+                if remaining[job.audio_index] == 0 and on_done is not None:
+                    on_done(job.audio_index)
+        out: list[Transcription] = []
+        for plan, results in zip(plans, decoded, strict=True):
+            segments = [segment for window_segments, _ in results for segment in window_segments]
+            dropped = [note for _, notes in results for note in notes]
+            out.append(Transcription(
+                segments=tuple(segments),
+                language=_merge_languages(segments),
+                duration_s=plan.audio.size / SAMPLE_RATE_HZ,
+                speech_s=plan.speech_s,
+                decode_s=plan.decode_s,
+                dropped=tuple(dropped),
+                options=self.describe(plan.language),
+            ))
+        return out
+
+    def _one_pass(self) -> bool:
+        """Whether windows are decoded the ``one_pass`` way (see :meth:`_decode_inputs`)."""
+        return self.options.one_pass and self.options.encoder_pad_s is None
+
+    def _plan(self, audio: np.ndarray, language: str | None) -> _Plan:
+        """VAD, windows and packs of one piece of audio."""
+        started = time.perf_counter()
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         options = self.options
-        started = time.perf_counter()
-        duration_s = audio.size / SAMPLE_RATE_HZ
         if not self.multilingual:
             language = "en"
         if options.vad_filter:
             speech = self._speech_spans(audio)
         else:
             speech = [(0, audio.size)] if audio.size else []
-        windows = plan_windows(
-            speech, total_samples=audio.size, context_s=options.vad_window_context_s
+        windows = plan_windows(speech, total_samples=audio.size, context_s=options.vad_window_context_s)
+        packs = (
+            pack_windows(windows, max_window_s=options.pack_max_s) if options.pack_windows
+            else [[window] for window in windows]
         )
-        speech_s = sum(end - start for start, end in speech) / SAMPLE_RATE_HZ
-        segments: list[Segment] = []
-        dropped: list[str] = []
-        packs = pack_windows(windows) if options.pack_windows else [[window] for window in windows]
-        for index, pack in enumerate(packs):
-            window_segments, window_dropped = self._decode_pack(
-                audio, pack, language, offset_s, prompt if index == 0 else None, speech
-            )
-            segments.extend(window_segments)
-            dropped.extend(window_dropped)
-        return Transcription(
-            segments=tuple(segments),
-            language=_merge_languages(segments),
-            duration_s=duration_s,
-            speech_s=speech_s,
+        return _Plan(
+            audio=audio,
+            language=language,
+            speech=speech,
+            packs=packs,
+            speech_s=sum(end - start for start, end in speech) / SAMPLE_RATE_HZ,
             decode_s=time.perf_counter() - started,
-            dropped=tuple(dropped),
-            options=self.describe(language),
         )
+
+    def _decode_batch(
+        self, jobs: list[_Job], plans: list[_Plan]
+    ) -> list[tuple[list[Segment], list[str]]]:
+        """The packs of ``jobs`` (first passes batched, see :meth:`_decode_inputs`), each
+        then finished alone (packed windows the decode did not reach)."""
+        inputs: list[_Input] = []
+        for job in jobs:
+            plan = plans[job.audio_index]
+            window, decode_offset_s = _window_of(plan.audio, job.pack, job.offset_s)
+            inputs.append(_Input(
+                window=window, offset_s=decode_offset_s, language=plan.language, prompt=job.prompt,
+                tail_s=_silent_tail_s(job.pack[-1], plan.speech),
+            ))
+        out: list[tuple[list[Segment], list[str]]] = []
+        for job, segments in zip(jobs, self._decode_inputs(inputs), strict=True):
+            plan = plans[job.audio_index]
+            out.append(self._decode_pack(
+                plan.audio, job.pack, plan.language, job.offset_s, None, plan.speech, decoded=segments,
+            ))
+        return out
+
+    def _decode_inputs(self, inputs: list[_Input]) -> list[list[Segment]]:
+        """``one_pass`` decodes: each input's first pass (:meth:`_first_passes`), then its
+        tail passes alone (:meth:`_decode_one_pass`), with the first pass's language
+        distribution on every segment."""
+        out: list[list[Segment]] = []
+        for entry, (segments, distribution, language) in zip(inputs, self._first_passes(inputs), strict=True):
+            segments = self._decode_one_pass(entry.window, language, entry.offset_s, entry.tail_s, segments)
+            if distribution is not None:
+                segments = [_with_language(segment, distribution) for segment in segments]
+            out.append(segments)
+        return out
+
+    def _first_passes(
+        self, inputs: list[_Input]
+    ) -> list[tuple[list[Segment], LanguageDistribution | None, str | None]]:
+        """Each input encoded once (30 s, or fitted with ``one_pass_pad_s``), its language
+        distribution read from that pass, and the first passes of inputs of one shape
+        generated as one batch: per input, its segments, distribution and language."""
+        model = self._model
+        pad_s = self.options.one_pass_pad_s
+        items: list[_Prepared] = []
+        try:
+            for entry in inputs:
+                if pad_s is None:
+                    features, content_frames = self._fitted_input(entry.window, full_input=True, pad_s=None)
+                else:
+                    features, content_frames = self._fitted_input(
+                        entry.window, full_input=False, pad_s=pad_s, step_s=FIRST_PASS_STEP_S
+                    )
+                encoded = model.encode(features)
+                distribution, language = self._window_language(encoded, entry.language)
+                tokenizer = self._tokenizer(language)
+                prompt_tokens = self._prompt_tokens(tokenizer, entry.prompt)
+                items.append(_Prepared(
+                    entry=entry, frames=int(features.shape[-1]), encoded=encoded,
+                    content_frames=content_frames, distribution=distribution, language=language,
+                    tokenizer=tokenizer, prompt_tokens=prompt_tokens,
+                    max_new_tokens=self._max_new_tokens(prompt_tokens, content_frames),
+                ))
+            decode_options = self._transcription_options()
+            generated: dict[int, tuple[Any, float, float, float]] = {}
+            shapes: dict[tuple[int, int], list[int]] = {}
+            for index, item in enumerate(items):
+                shapes.setdefault((len(item.prompt_tokens), item.frames), []).append(index)
+            for indices in shapes.values():
+                batch = self._generate_batch([items[i] for i in indices], decode_options)
+                for index, result in zip(indices, batch, strict=True):
+                    generated[index] = result
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"transcription failed (one-pass windows): {exc}") from exc
+        return [
+            (
+                self._segments_from(
+                    generated[index], tokenizer=item.tokenizer, encoder_output=item.encoded,
+                    content_frames=item.content_frames, offset_s=item.entry.offset_s,
+                    full_input=pad_s is None, decode_options=decode_options,
+                ),
+                item.distribution,
+                item.language,
+            )
+            for index, item in enumerate(items)
+        ]
+
+    def _generate_batch(
+        self, items: list[_Prepared], decode_options: Any
+    ) -> list[tuple[Any, float, float, float]]:
+        """Greedy (or beam) generation at the first temperature for ``items`` (prompts of
+        one length) in one call; an item whose result fails faster-whisper's fallback
+        tests, or ran past its own token budget, is generated again alone with
+        ``generate_with_fallback``, as it would have been without batching."""
+        import ctranslate2
+        from faster_whisper.transcribe import get_compression_ratio
+
+        model = self._model
+        options = self.options
+
+        def alone(item: _Prepared) -> tuple[Any, float, float, float]:
+            decode_options.max_new_tokens = item.max_new_tokens
+            decoded: tuple[Any, float, float, float] = model.generate_with_fallback(
+                item.encoded, item.prompt_tokens, item.tokenizer, decode_options
+            )
+            return decoded
+
+        if len(items) == 1 or options.temperatures[0] != 0.0:  # sampling: each alone
+            return [alone(item) for item in items]
+        stacked = ctranslate2.StorageView.from_array(
+            np.concatenate([np.asarray(item.encoded) for item in items])
+        )
+        results = model.model.generate(
+            stacked,
+            [item.prompt_tokens for item in items],
+            beam_size=options.beam_size,
+            patience=1.0,
+            length_penalty=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            max_length=len(items[0].prompt_tokens) + max(item.max_new_tokens for item in items),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            max_initial_timestamp_index=int(round(1.0 / model.time_precision)),
+        )
+        out: list[tuple[Any, float, float, float]] = []
+        for item, result in zip(items, results, strict=True):
+            tokens = result.sequences_ids[0]
+            if len(tokens) > item.max_new_tokens:
+                out.append(alone(item))
+                continue
+            avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+            compression = get_compression_ratio(item.tokenizer.decode(tokens).strip())
+            low = options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold
+            needs_fallback = compression > options.compression_ratio_threshold or low
+            if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold and low:
+                needs_fallback = False  # silence
+            out.append(alone(item) if needs_fallback else (result, avg_logprob, options.temperatures[0], compression))
+        return out
+
+    def _window_language(
+        self, encoded: Any, language: str | None
+    ) -> tuple[LanguageDistribution | None, str | None]:
+        """A window's language distribution from its encoder output, and the language to
+        decode it in (as :meth:`_decode_window` chooses it)."""
+        options = self.options
+        if not self.multilingual:
+            return None, language or "en"
+        restrict = language is None and bool(options.candidate_languages)
+        distribution: LanguageDistribution | None = None
+        if restrict or language is None or options.detect_language:
+            ranked = self._model.model.detect_language(encoded)[0]
+            distribution = LanguageDistribution.from_mapping(
+                {token[2:-2]: float(probability) for token, probability in ranked}
+            )
+            if language is None and not restrict and ranked:
+                language = str(ranked[0][0])[2:-2]
+        if restrict and distribution is not None and distribution.probabilities:
+            language = max(options.candidate_languages, key=distribution.probability)
+        return distribution, language
 
     # -- helpers -------------------------------------------------------------------
 
@@ -521,6 +822,8 @@ class FasterWhisperTranscriber:
             "candidate_languages": list(options.candidate_languages),
             "pack_windows": options.pack_windows,
             "encode_once": options.encode_once,
+            "one_pass": options.one_pass,
+            "batch_size": options.batch_size,
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -545,8 +848,10 @@ class FasterWhisperTranscriber:
         offset_s: float,
         prompt: str | None,
         speech: list[tuple[int, int]] | None = None,
+        decoded: list[Segment] | None = None,
     ) -> tuple[list[Segment], list[str]]:
-        """Decode one window, or several joined into one input (``pack_windows``).
+        """Decode one window, or several joined into one input (``pack_windows``);
+        ``decoded``: that input already decoded (a batched first pass).
 
         Whisper can end a joined input early, taking the rest for silence: the windows it
         did not reach are decoded again, joined again when they are several and some
@@ -554,12 +859,16 @@ class FasterWhisperTranscriber:
         """
         tail_s = _silent_tail_s(pack[-1], speech)
         if len(pack) == 1:
+            if decoded is not None:
+                return decoded, []
             start, end = pack[0]
             return self._decode_window(
                 audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt, tail_s
             )
         window, pieces = _join(audio, pack, offset_s)
-        decoded, dropped = self._decode_window(window, language, 0.0, prompt, tail_s)
+        dropped: list[str] = []
+        if decoded is None:
+            decoded, dropped = self._decode_window(window, language, 0.0, prompt, tail_s)
         segments = _unpack(decoded, pieces)
         missed = _unheard(pack, segments, offset_s)
         if missed:
@@ -580,6 +889,8 @@ class FasterWhisperTranscriber:
         tail_s: float = 0.0,
     ) -> tuple[list[Segment], list[str]]:
         options = self.options
+        if self._one_pass():
+            return self._decode_inputs([_Input(window, offset_s, language, prompt, tail_s)])[0], []
         window_s = window.size / SAMPLE_RATE_HZ
         budget_s = max(MIN_BUDGET_S, options.max_decode_factor * window_s)
         distribution: LanguageDistribution | None = None
@@ -607,15 +918,6 @@ class FasterWhisperTranscriber:
             if distribution is not None:
                 fitted = [_with_language(segment, distribution) for segment in fitted]
             return fitted, []
-        if options.one_pass:
-            try:  # the full 30 s input: the language detection's pass is reused as it is
-                passed = self._decode_one_pass(window, language, offset_s, prompt, tail_s)
-            finally:
-                if reused:
-                    _EncoderCache.install(self._model).release()
-            if distribution is not None:
-                passed = [_with_language(segment, distribution) for segment in passed]
-            return passed, []
         started = time.perf_counter()
         try:
             generator, info = self._model.transcribe(
@@ -659,21 +961,26 @@ class FasterWhisperTranscriber:
         return segments, dropped
 
     def _decode_one_pass(
-        self, window: np.ndarray, language: str | None, offset_s: float, prompt: str | None, tail_s: float
+        self,
+        window: np.ndarray,
+        language: str | None,
+        offset_s: float,
+        tail_s: float,
+        first: list[Segment],
     ) -> list[Segment]:
-        """``one_pass``: one 30 s encoder pass per window, then again from the last
+        """``one_pass``: after the first pass (``first``), decode again from the last
         decoded word only while at least ``TAIL_REDECODE_S`` of speech remains after it
-        (the window's speech ends ``tail_s`` before its end)."""
+        (the window's speech ends ``tail_s`` before its end), each tail on an input sized
+        to it (``TAIL_PAD_S``)."""
         window_s = window.size / SAMPLE_RATE_HZ
         speech_end_s = window_s - max(tail_s, 0.0)
         segments: list[Segment] = []
         start_s = 0.0
-        for _ in range(1 + MAX_TAIL_PASSES):
-            piece = window[int(round(start_s * SAMPLE_RATE_HZ)):]
-            decoded = self._decode_fitted(
-                piece, language, offset_s + start_s, prompt if not segments else None,
-                full_input=not segments, pad_s=TAIL_PAD_S,
-            )
+        decoded = first
+        for index in range(1 + MAX_TAIL_PASSES):
+            if index:
+                piece = window[int(round(start_s * SAMPLE_RATE_HZ)):]
+                decoded = self._decode_fitted(piece, language, offset_s + start_s, None, pad_s=TAIL_PAD_S)
             segments.extend(decoded)
             if not decoded:
                 break
@@ -697,68 +1004,113 @@ class FasterWhisperTranscriber:
         """One pass over ``window`` with the mel padded to ``fitted_frames`` (see
         :attr:`DecodeOptions.encoder_pad_s`): encode, generate (with temperature fallback),
         split at timestamps keeping the unfinished last segment, align words."""
-        options = self.options
         model = self._model
         try:
-            from faster_whisper.audio import pad_or_trim
-            from faster_whisper.tokenizer import Tokenizer
-            from faster_whisper.transcribe import TranscriptionOptions
+            features, content_frames = self._fitted_input(window, full_input=full_input, pad_s=pad_s)
+            encoder_output = model.encode(features)
+            tokenizer = self._tokenizer(language)
+            decode_options = self._transcription_options()
+            prompt_tokens = self._prompt_tokens(tokenizer, prompt)
+            decode_options.max_new_tokens = self._max_new_tokens(prompt_tokens, content_frames)
+            decoded = model.generate_with_fallback(encoder_output, prompt_tokens, tokenizer, decode_options)
+        except Exception as exc:
+            raise BackendError(f"transcription failed (fitted encoder window): {exc}") from exc
+        return self._segments_from(
+            decoded, tokenizer=tokenizer, encoder_output=encoder_output, content_frames=content_frames,
+            offset_s=offset_s, full_input=full_input, decode_options=decode_options,
+        )
 
-            extractor = model.feature_extractor
-            features = extractor(window)
-            content_frames = max(int(features.shape[-1]) - 1, 1)
-            frames = extractor.nb_max_frames if full_input else fitted_frames(
-                content_frames,
-                pad_s=pad_s if pad_s is not None else options.encoder_pad_s or 0.0,
-                min_s=options.encoder_min_s,
-                frames_per_s=SAMPLE_RATE_HZ // extractor.hop_length,
-                max_frames=extractor.nb_max_frames,
-            )
-            content_frames = min(content_frames, frames)
-            encoder_output = model.encode(pad_or_trim(features[:, :content_frames], frames))
-            tokenizer = Tokenizer(
-                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en"
-            )
-            decode_options = TranscriptionOptions(
-                beam_size=options.beam_size,
-                best_of=max(1, options.beam_size),
-                patience=1.0,
-                length_penalty=1.0,
-                repetition_penalty=1.0,
-                no_repeat_ngram_size=0,
-                log_prob_threshold=options.log_prob_threshold,
-                no_speech_threshold=options.no_speech_threshold,
-                compression_ratio_threshold=options.compression_ratio_threshold,
-                condition_on_previous_text=False,
-                prompt_reset_on_temperature=0.5,
-                temperatures=list(options.temperatures),
-                initial_prompt=None,
-                prefix=None,
-                suppress_blank=True,
-                suppress_tokens=[-1],
-                without_timestamps=options.without_timestamps,
-                max_initial_timestamp=1.0,
-                word_timestamps=options.word_timestamps,
-                prepend_punctuations="\"'“¿([{-",
-                append_punctuations="\"'.。,，!！?？:：”)]}、",
-                multilingual=False,
-                max_new_tokens=None,
-                clip_timestamps="0",
-                hallucination_silence_threshold=None,
-                hotwords=None,
-            )
-            previous = tokenizer.encode(" " + prompt.strip()) if prompt and prompt.strip() else []
-            prompt_tokens = model.get_prompt(
-                tokenizer, previous, without_timestamps=options.without_timestamps
-            )
-            duration_s = content_frames / (SAMPLE_RATE_HZ // extractor.hop_length)
-            decode_options.max_new_tokens = max(1, min(
-                int(model.max_length) - len(prompt_tokens) - 1,
-                int(MAX_TOKENS_PER_S * duration_s) + MIN_TOKENS,
-            ))
-            result, avg_logprob, temperature, compression = model.generate_with_fallback(
-                encoder_output, prompt_tokens, tokenizer, decode_options
-            )
+    def _fitted_input(
+        self, window: np.ndarray, *, full_input: bool, pad_s: float | None, step_s: float = 0.5
+    ) -> tuple[np.ndarray, int]:
+        """The mel features the encoder gets for ``window`` (Whisper's 30 s, or fitted to
+        the audio plus ``pad_s``, rounded up to ``step_s``), and how many of their frames
+        are audio."""
+        from faster_whisper.audio import pad_or_trim
+
+        extractor = self._model.feature_extractor
+        features = extractor(window)
+        content_frames = max(int(features.shape[-1]) - 1, 1)
+        frames = extractor.nb_max_frames if full_input else fitted_frames(
+            content_frames,
+            pad_s=pad_s if pad_s is not None else self.options.encoder_pad_s or 0.0,
+            min_s=self.options.encoder_min_s,
+            frames_per_s=SAMPLE_RATE_HZ // extractor.hop_length,
+            max_frames=extractor.nb_max_frames,
+            step_s=step_s,
+        )
+        content_frames = min(content_frames, frames)
+        return pad_or_trim(features[:, :content_frames], frames), content_frames
+
+    def _tokenizer(self, language: str | None) -> Any:
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        return Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language or "en")
+
+    def _transcription_options(self) -> Any:
+        from faster_whisper.transcribe import TranscriptionOptions
+
+        options = self.options
+        return TranscriptionOptions(
+            beam_size=options.beam_size,
+            best_of=max(1, options.beam_size),
+            patience=1.0,
+            length_penalty=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            log_prob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            condition_on_previous_text=False,
+            prompt_reset_on_temperature=0.5,
+            temperatures=list(options.temperatures),
+            initial_prompt=None,
+            prefix=None,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            without_timestamps=options.without_timestamps,
+            max_initial_timestamp=1.0,
+            word_timestamps=options.word_timestamps,
+            prepend_punctuations="\"'“¿([{-",
+            append_punctuations="\"'.。,，!！?？:：”)]}、",
+            multilingual=False,
+            max_new_tokens=None,
+            clip_timestamps="0",
+            hallucination_silence_threshold=None,
+            hotwords=None,
+        )
+
+    def _prompt_tokens(self, tokenizer: Any, prompt: str | None) -> list[int]:
+        previous = tokenizer.encode(" " + prompt.strip()) if prompt and prompt.strip() else []
+        return list(self._model.get_prompt(tokenizer, previous, without_timestamps=self.options.without_timestamps))
+
+    def _max_new_tokens(self, prompt_tokens: list[int], content_frames: int) -> int:
+        duration_s = content_frames / (SAMPLE_RATE_HZ // self._model.feature_extractor.hop_length)
+        return max(1, min(
+            int(self._model.max_length) - len(prompt_tokens) - 1,
+            int(MAX_TOKENS_PER_S * duration_s) + MIN_TOKENS,
+        ))
+
+    def _segments_from(
+        self,
+        decoded: tuple[Any, float, float, float],
+        *,
+        tokenizer: Any,
+        encoder_output: Any,
+        content_frames: int,
+        offset_s: float,
+        full_input: bool,
+        decode_options: Any,
+    ) -> list[Segment]:
+        """A fitted pass's generation result (faster-whisper's ``generate_with_fallback``
+        tuple) to segments: the no-speech check, segments at timestamps (the unfinished
+        last one kept), word alignment, squeezed repeats dropped (fitted inputs)."""
+        options = self.options
+        model = self._model
+        result, avg_logprob, temperature, compression = decoded
+        duration_s = content_frames / (SAMPLE_RATE_HZ // model.feature_extractor.hop_length)
+        try:
             if (
                 options.no_speech_threshold is not None
                 and result.no_speech_prob > options.no_speech_threshold
@@ -867,11 +1219,13 @@ def fitted_frames(
     min_s: float,
     frames_per_s: int = 100,
     max_frames: int = 3000,
+    step_s: float = 0.5,
 ) -> int:
     """Mel frames to give the encoder for ``content_frames`` of audio: the audio plus
     ``pad_s`` of padding, at least ``min_s``, at most ``max_frames`` (Whisper's 30 s),
-    rounded up to a whole 0.5 s (an even count: the encoder's convolution has stride 2)."""
-    step = frames_per_s // 2
+    rounded up to a whole ``step_s`` (at least 0.5 s: an even count, the encoder's
+    convolution has stride 2)."""
+    step = max(frames_per_s // 2, int(round(step_s * frames_per_s)) // 2 * 2)
     wanted = max(content_frames + pad_s * frames_per_s, min_s * frames_per_s)
     return int(min(max_frames, -(-int(round(wanted)) // step) * step))
 

@@ -8,16 +8,16 @@ reported. Every block's segments pass the hallucination and repetition guards
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from langassist.asr_guards import GuardOptions, apply_guards
-from langassist.backends.base import Segment, Transcriber
+from langassist.backends.base import Segment, Transcriber, Transcription
 from langassist.events import LanguageDistribution, TranscriptFinal
 from langassist.transcript import TrackTranscript
 
-__all__ = ["BLOCK_S", "plan_blocks", "transcribe_track"]
+__all__ = ["BLOCK_S", "plan_blocks", "transcribe_track", "transcribe_tracks"]
 
 SAMPLE_RATE_HZ = 16000
 BLOCK_S = 120.0
@@ -84,15 +84,93 @@ def transcribe_track(
     Args:
         on_progress: called with the seconds of audio done after each block.
     """
+    results = []
+    for start, end in plan_blocks(samples, block_s):
+        results.append(transcriber.transcribe(
+            samples[start:end], language=language, offset_s=start / SAMPLE_RATE_HZ
+        ))
+        if on_progress is not None:
+            on_progress(end / SAMPLE_RATE_HZ)
+    return _assemble(results, samples, call_id=call_id, track=track, guards=guards)
+
+
+def transcribe_tracks(
+    transcriber: Transcriber,
+    tracks: Mapping[str, np.ndarray],
+    *,
+    call_id: str,
+    language: str | None = None,
+    guards: GuardOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+    block_s: float = BLOCK_S,
+) -> list[TrackTranscript]:
+    """Transcribe every track of a call, as :func:`transcribe_track` does each one.
+
+    A transcriber with ``transcribe_many`` gets the blocks of all tracks in one call, so
+    it can decode windows of both channels together (``asr.batch_size``); others get
+    them track by track.
+
+    Args:
+        on_progress: called with the seconds of audio done, over all tracks.
+    """
+    many = getattr(transcriber, "transcribe_many", None)
+    if many is None:
+        out: list[TrackTranscript] = []
+        done_before = 0.0
+        for name, samples in tracks.items():
+            def progress(seconds: float, base: float = done_before) -> None:
+                if on_progress is not None:
+                    on_progress(base + seconds)
+
+            out.append(transcribe_track(
+                transcriber, samples, call_id=call_id, track=name, language=language,
+                guards=guards, on_progress=progress, block_s=block_s,
+            ))
+            done_before += samples.size / SAMPLE_RATE_HZ
+        return out
+    pieces = [
+        (name, start, end)
+        for name, samples in tracks.items()
+        for start, end in plan_blocks(samples, block_s)
+    ]
+    done = [0.0]
+
+    def finished(index: int) -> None:
+        _, start, end = pieces[index]
+        done[0] += (end - start) / SAMPLE_RATE_HZ
+        if on_progress is not None:
+            on_progress(done[0])
+
+    results = many(
+        [tracks[name][start:end] for name, start, end in pieces],
+        language=language,
+        offsets_s=[start / SAMPLE_RATE_HZ for _, start, _ in pieces],
+        on_done=finished,
+    )
+    return [
+        _assemble(
+            [result for (piece, result) in zip(pieces, results, strict=True) if piece[0] == name],
+            samples, call_id=call_id, track=name, guards=guards,
+        )
+        for name, samples in tracks.items()
+    ]
+
+
+def _assemble(
+    results: list[Transcription],
+    samples: np.ndarray,
+    *,
+    call_id: str,
+    track: str,
+    guards: GuardOptions | None,
+) -> TrackTranscript:
+    """A track's block results, guarded, as one transcript."""
     finals: list[TranscriptFinal] = []
     notes: list[str] = []
     speech_s = decode_s = 0.0
     weighted: dict[str, float] = {}
     weight = 0.0
-    for start, end in plan_blocks(samples, block_s):
-        result = transcriber.transcribe(
-            samples[start:end], language=language, offset_s=start / SAMPLE_RATE_HZ
-        )
+    for result in results:
         speech_s += result.speech_s
         decode_s += result.decode_s
         notes.extend(result.dropped)
@@ -105,8 +183,6 @@ def transcribe_track(
                 weight += seconds
                 for code, probability in segment.language.probabilities:
                     weighted[code] = weighted.get(code, 0.0) + probability * seconds
-        if on_progress is not None:
-            on_progress(end / SAMPLE_RATE_HZ)
     language_distribution = (
         LanguageDistribution.from_mapping({k: v / weight for k, v in weighted.items()}).head(10)
         if weight
