@@ -78,7 +78,7 @@ class FakeWhisper:
 
 def fake_transcriber(pack: bool) -> tuple[fw.FasterWhisperTranscriber, FakeWhisper]:
     model = FakeWhisper()
-    options = fw.DecodeOptions(pack_windows=pack, vad_window_context_s=0.0)
+    options = fw.DecodeOptions(pack_windows=pack, vad_window_context_s=0.0, one_pass=False)  # faster-whisper's loop
     transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=options, model=model)
     spans = [(1 * SR, 3 * SR), (10 * SR, 12 * SR), (20 * SR, 22 * SR)]
     transcriber._speech_spans = lambda audio: spans  # type: ignore[method-assign]

@@ -33,7 +33,7 @@ class FakeWhisperModel:
 
 def transcriber(model: FakeWhisperModel, candidates: tuple[str, ...]) -> FasterWhisperTranscriber:
     # encode_once reaches into the real model's encoder; this fake only detects and decodes
-    options = DecodeOptions(vad_filter=False, candidate_languages=candidates, encode_once=False)
+    options = DecodeOptions(vad_filter=False, candidate_languages=candidates, encode_once=False, one_pass=False)
     return FasterWhisperTranscriber("unused", name="fake-whisper", options=options, model=model)
 
 

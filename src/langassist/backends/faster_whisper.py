@@ -110,16 +110,16 @@ class DecodeOptions:
     encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
-    one_pass: bool = False
-    """Decode each window (Whisper's full 30 s input) in one encoder pass, keeping its
-    unfinished last segment, and encode again only when the VAD heard at least
-    ``TAIL_REDECODE_S`` of speech after the last decoded word. faster-whisper's own loop
-    re-encodes from the last complete timestamp whenever the window goes on past it,
-    which on VAD windows (speech plus a second of context) is most of the time: a whole
-    30 s encoder pass for a tail of silence."""
+    one_pass: bool = True
+    """Decode each window in one encoder pass, keeping its unfinished last segment, and
+    encode again only when the VAD heard at least ``TAIL_REDECODE_S`` of speech after the
+    last decoded word. faster-whisper's own loop (``False``) re-encodes from the last
+    complete timestamp whenever the window goes on past it, which on VAD windows (speech
+    plus a second of context) is most of the time: a whole 30 s encoder pass for a tail
+    of silence."""
     pack_max_s: float = MAX_WINDOW_S
     """``pack_windows``: the most speech (with the silence joining it) in one pack."""
-    one_pass_pad_s: float | None = None
+    one_pass_pad_s: float | None = 8.0
     """``one_pass``: ``None``, each window's first pass gets Whisper's full 30 s input. A
     number: the input is the window plus at least this much padding (rounded up to a
     multiple of ``FIRST_PASS_STEP_S``, at least ``encoder_min_s``): with packs of about
