@@ -134,6 +134,7 @@ def streaming_transcribers(
         return transcriber, transcriber
     changes: dict[str, Any] = {
         "vad_filter": False,
+        "one_pass": False,  # a buffer is one input: fitted (encoder_pad_s) or Whisper's own loop
         "encoder_pad_s": settings.encoder_pad_s or None,
         "encoder_min_s": settings.encoder_min_s,
         "without_timestamps": settings.without_timestamps,
