@@ -823,6 +823,8 @@ class FasterWhisperTranscriber:
             "pack_windows": options.pack_windows,
             "encode_once": options.encode_once,
             "one_pass": options.one_pass,
+            "one_pass_pad_s": options.one_pass_pad_s,
+            "pack_max_s": options.pack_max_s,
             "batch_size": options.batch_size,
         }
 
