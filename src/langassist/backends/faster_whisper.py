@@ -794,12 +794,9 @@ class FasterWhisperTranscriber:
         restrict = language is None and bool(options.candidate_languages)
         distribution: LanguageDistribution | None = None
         if restrict or language is None or options.detect_language:
-            ranked = self._model.model.detect_language(encoded)[0]
-            distribution = LanguageDistribution.from_mapping(
-                {token[2:-2]: float(probability) for token, probability in ranked}
-            )
-            if language is None and not restrict and ranked:
-                language = str(ranked[0][0])[2:-2]
+            distribution, top = _ranked_languages(self._model.model.detect_language(encoded)[0])
+            if language is None and not restrict and top:
+                language = top
         if restrict and distribution is not None and distribution.probabilities:
             language = max(options.candidate_languages, key=distribution.probability)
         return distribution, language
@@ -1183,10 +1180,7 @@ class FasterWhisperTranscriber:
             ranked = model.model.detect_language(encoded)[0]
         except Exception as exc:
             raise BackendError(f"language detection failed: {exc}") from exc
-        distribution = LanguageDistribution.from_mapping(
-            {token[2:-2]: float(probability) for token, probability in ranked}
-        )
-        top = str(ranked[0][0])[2:-2] if ranked else None
+        distribution, top = _ranked_languages(ranked)
         _EncoderCache.install(model).hold(segment, encoded)
         return distribution, top
 
@@ -1268,6 +1262,15 @@ def split_at_timestamps(
         begin = start if start is not None else last_time
         segments.append({"seek": 0, "start": begin, "end": max(duration_s, begin), "tokens": text})
     return segments
+
+
+def _ranked_languages(ranked: list[tuple[str, float]]) -> tuple[LanguageDistribution, str | None]:
+    """CTranslate2's ranked ``(<|code|>, probability)`` pairs as a distribution, and the
+    top code."""
+    distribution = LanguageDistribution.from_mapping(
+        {token[2:-2]: float(probability) for token, probability in ranked}
+    )
+    return distribution, (str(ranked[0][0])[2:-2] if ranked else None)
 
 
 def _with_language(segment: Segment, distribution: LanguageDistribution) -> Segment:
