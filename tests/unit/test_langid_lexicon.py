@@ -127,6 +127,29 @@ def test_keys_and_canonical_forms_match_the_bulk_versions() -> None:
     assert len(set(keys.tolist())) == len(words)
 
 
+def test_bulk_keys_match_word_key_at_every_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    import langassist.langid.lexicon as lexicon_module
+    from langassist.langid.lexicon import word_keys
+
+    # 1 to 70 bytes: one and several 8-byte chunks, and past the chunked limit (64).
+    words = ["x" * n for n in range(1, 71)] + ["é" * n for n in (1, 4, 5, 31, 32, 33)]
+    words += ["東" * n for n in (1, 2, 3, 21, 22)] + ["a", "ab", "aé東"]
+    expected = [word_key(w) for w in words]
+    assert word_keys(words).tolist() == expected
+    assert word_keys([]).tolist() == []
+    monkeypatch.setattr(lexicon_module, "_KEY_BLOCK_WORDS", 7)  # several blocks
+    assert word_keys(words).tolist() == expected
+
+
+def test_many_keys_are_found_as_one_by_one() -> None:
+    words = [f"w{i}" for i in range(600)]
+    vocabulary = HashedVocabulary.from_words(words, range(600))
+    wanted = [word_key(w) for w in reversed(words)] + [word_key("absent"), word_key("w3")]
+    rows = vocabulary.rows_of_keys(wanted).tolist()  # more than 256: the sorted search
+    assert rows == [vocabulary.row_of_key(key) for key in wanted]
+    assert rows[-2:] == [-1, 3]
+
+
 def test_bad_settings_are_config_errors() -> None:
     with pytest.raises(ConfigError):
         build_wordfreq_lexicon(())
@@ -139,6 +162,7 @@ def test_bad_settings_are_config_errors() -> None:
 @pytest.mark.parametrize("text", [
     "The HOUSE is big!", "İstanbul'da Şcoală ȘTIINȚĂ", "Straße und MASSE", "e\u0301te café",
     "東京に行きます and back", "Привет, мир", "नमस्ते दुनिया", "", "🙂 42", "x" * 50,
+    "ab東cd", "東\u0301京ーカタカナ", "日本語のテキストです。Straße", "東 京",
 ])
 def test_fast_tokenizers_agree_with_the_per_token_path(text: str) -> None:
     from langassist.langid.text import (

@@ -96,6 +96,26 @@ class LinguaIdentifier:
             return None
         return np.log(vector / vector.sum())  # type: ignore[no-any-return]
 
+    def score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`score_vector` of every text through lingua's parallel batch API:
+        ``(len(texts), len(languages))`` log-confidences and a mask of the texts lingua
+        did not abstain on (rows where it did are zeros)."""
+        out = np.zeros((len(texts), len(self.languages)))
+        if not texts:
+            return out, np.zeros(0, dtype=bool)
+        index = self._index
+        confidences = np.zeros((len(texts), len(self.languages)))
+        batches = self._detector.compute_language_confidence_values_in_parallel(list(texts))
+        for row, values in enumerate(batches):
+            for item in values:
+                position = index.get(item.language)
+                if position is not None:
+                    confidences[row, position] = item.value
+        present = confidences.sum(axis=1) > 0.0
+        vectors = confidences[present] + 1e-6
+        out[present] = np.log(vectors / vectors.sum(axis=1, keepdims=True))
+        return out, present
+
     def identify(self, text: str) -> LanguageDistribution:
         values = self._detector.compute_language_confidence_values(text)
         return LanguageDistribution.from_mapping(

@@ -24,8 +24,9 @@ How a text is scored (every step over one fixed tuple of languages):
    benchmark does not score on (``benchmarks/train_text_langid.py``) and are stored in
    ``langassist/data/text-langid-ensemble.json``. A stage whose sources are all missing
    (a backend left out of the settings) is skipped, and so is one that would add nothing
-   to the stage before it. :meth:`TextLanguageEnsemble.identify_many` runs the first
-   stage over a whole batch as matrix operations.
+   to the stage before it. :meth:`TextLanguageEnsemble.identify_many` runs the whole
+   cascade over a batch as matrix operations, each stage on the texts still open (a
+   backend with a ``score_matrix`` method scores them in one call).
 4. Call context (optional, :class:`LanguageContext`): ``log`` of a prior built from the
    languages already established in the call and Whisper's spoken-language distribution
    of the same utterance is added with design weights (no labelled data to fit them).
@@ -54,7 +55,13 @@ import numpy as np
 from langassist.backends.base import LanguageIdentifier
 from langassist.errors import ConfigError
 from langassist.events import LanguageCode, LanguageDistribution, Reason
-from langassist.langid.lexicon import ZIPF_STEP, HashedVocabulary, WordfreqLexicon, word_key
+from langassist.langid.lexicon import (
+    ZIPF_STEP,
+    HashedVocabulary,
+    WordfreqLexicon,
+    word_key,
+    word_keys,
+)
 from langassist.langid.text import canonical_tokens, has_letters, iter_word_tokens, word_tokens
 
 __all__ = [
@@ -87,7 +94,7 @@ _CONTEXT_ESTABLISHED_WEIGHT = 1.0
 _CONTEXT_SPOKEN_WEIGHT = 0.7
 _CONTEXT_LEAK = 0.05
 _WEIGHTS_RESOURCE = "text-langid-ensemble.json"
-_SCALAR_LOOKUPS = 3  # up to this many tokens, one scalar search each beats the array path
+_SCALAR_LOOKUPS = 8  # up to this many words, one scalar key and search each beats the array path
 
 
 def token_bucket(n_tokens: int) -> int:
@@ -100,7 +107,14 @@ def token_bucket(n_tokens: int) -> int:
 
 @runtime_checkable
 class LanguageScorer(Protocol):
-    """A backend that gives log-probabilities over a fixed tuple of languages."""
+    """A backend that gives log-probabilities over a fixed tuple of languages.
+
+    A scorer may also have ``score_matrix(texts) -> (matrix, present)``: the
+    ``(len(texts), len(languages))`` log-probabilities of many texts at once and a mask
+    of the texts with evidence. :meth:`TextLanguageEnsemble.identify_many` uses it when
+    present (py3langid and lingua have one) and calls :meth:`score_vector` per text
+    otherwise.
+    """
 
     name: str
     languages: tuple[LanguageCode, ...]
@@ -191,7 +205,7 @@ class LexiconScorer:
             if len(words) <= _SCALAR_LOOKUPS:
                 found = [vocabulary.row_of_key(word_key(word)) for word in words]
             else:
-                found = vocabulary.rows_of_keys([word_key(word) for word in words]).tolist()
+                found = vocabulary.rows_of_keys(word_keys(words)).tolist()
             return [row for row in found if row >= 0]
         rows = [vocabulary.get(word) for word in words]
         return [row for row in rows if row is not None]
@@ -200,7 +214,9 @@ class LexiconScorer:
         """Rows of many canonical words at once (int64, ``-1`` where not listed)."""
         vocabulary = self._vocabulary
         if isinstance(vocabulary, HashedVocabulary):
-            return vocabulary.rows_of_keys([word_key(word) for word in words])
+            if len(words) <= _SCALAR_LOOKUPS:
+                return vocabulary.rows_of_keys([word_key(word) for word in words])
+            return vocabulary.rows_of_keys(word_keys(words))
         found = [vocabulary.get(word) for word in words]
         return np.array([-1 if row is None else row for row in found], dtype=np.int64)
 
@@ -353,6 +369,12 @@ def _softmax(scores: np.ndarray) -> list[float]:
     exp = [math.exp(v - top) for v in values]
     total = sum(exp)
     return [v / total for v in exp]
+
+
+def _softmax_rows(scores: np.ndarray) -> np.ndarray:
+    """Softmax of every row of a matrix."""
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
 def _known(tokens: Sequence[tuple[int, int, int | None]]) -> list[int]:
@@ -546,55 +568,137 @@ class TextLanguageEnsemble:
         return LanguageDistribution() if scores is None else self._distribution(scores, 10, probabilities)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
-        """:meth:`identify` of every text; the lexicon stage runs once over all of them.
+        """:meth:`identify` of every text, the whole cascade run as matrix operations.
 
-        All word keys are looked up with one ``searchsorted``, the per-text lexicon
-        sums and the first stage's softmax are matrix operations, and only the texts the
-        first stage leaves open go through the rest of the cascade one by one. The
-        results equal :meth:`identify`'s (up to float rounding).
+        Each stage scores all the texts still open at once: the lexicon sums come from
+        one key lookup over every word of the batch, a scorer with a ``score_matrix``
+        method (py3langid, lingua) scores the texts that reach its stage in one call
+        (others are called text by text), and the margin checks and the final softmax
+        and ranking are array operations. The results equal :meth:`identify`'s, up to
+        float rounding (a text whose margin sits on a stage's threshold to within
+        rounding may be decided one stage apart).
         """
-        lexicon = self._lexicon
-        first = self._stages[0] if self._stages else None
-        if lexicon is None or first is None or first.slots != (0,) or not texts:
+        n_texts = len(texts)
+        if not n_texts:
+            return []
+        if not self._stages:
             return [self.identify(text) for text in texts]
+        cut = [_cut(text) if text else "" for text in texts]
+        words_of = [word_tokens(text) if text else [] for text in cut]
+        counts = np.fromiter(map(len, words_of), dtype=np.intp, count=n_texts)
+        buckets = np.searchsorted(np.asarray(BUCKET_LIMITS), counts, side="left")
         n_languages = len(self.languages)
-        words_of = [word_tokens(_cut(text)) if text else [] for text in texts]
-        counts = np.array([len(words) for words in words_of], dtype=np.intp)
-        rows = lexicon.rows_of_all([word for words in words_of for word in words])
-        known = rows >= 0
-        owner = np.repeat(np.arange(len(texts)), counts)[known]
-        per_text_known = np.bincount(owner, minlength=len(texts))
-        sums = np.zeros((len(texts), n_languages))
-        np.add.at(sums, owner, lexicon.table[rows[known]].astype(np.float64))
-        buckets = np.array([token_bucket(int(c)) for c in counts], dtype=np.intp)
-        weight = np.array([w[0] for w in first.weight_lists])[buckets]
-        bias = np.stack(first.bias)[buckets]
-        scores = bias + weight[:, None] * sums
-        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probabilities = exp / exp.sum(axis=1, keepdims=True)
-        margins = np.array(first.margin)[buckets]
-        if n_languages > 1:
-            top2 = np.partition(probabilities, -2, axis=1)[:, -2:]
-            gap = top2[:, 1] - top2[:, 0]
-        else:
-            gap = np.ones(len(texts))
-        out = [LanguageDistribution()] * len(texts)
-        alone = len(self._stages) == 1
-        decided = (per_text_known > 0) & (alone | (margins <= 0.0) | ((margins <= 1.0) & (gap >= margins)))
-        chosen = np.flatnonzero(decided)
-        if chosen.size:
+        values: dict[int, np.ndarray] = {}
+        present: dict[int, np.ndarray] = {}
+        done: dict[int, np.ndarray] = {}
+        if self._lexicon is not None:
+            values[0], present[0] = self._lexicon_matrix(words_of, counts)
+            done[0] = np.ones(n_texts, dtype=bool)
+        scores = np.zeros((n_texts, n_languages))
+        scored = np.zeros(n_texts, dtype=bool)
+        decided_by = np.full(n_texts, -1, dtype=np.intp)
+        pending = np.flatnonzero(counts > 0)
+        last = len(self._stages) - 1
+        for index, stage in enumerate(self._stages):
+            if not pending.size:
+                break
+            for slot in stage.slots:
+                self._fill_source(slot, cut, pending, values, present, done)
+            bucket = buckets[pending]
+            weights = np.asarray(stage.weight_lists)[bucket]
+            total = np.stack(stage.bias)[bucket]
+            found = np.zeros(pending.size, dtype=bool)
+            for column, slot in enumerate(stage.slots):
+                has = present[slot][pending]
+                total = total + np.where(has[:, None], weights[:, column, None] * values[slot][pending], 0.0)
+                found |= has
+            if not found.any():
+                continue
+            chosen, total, bucket = pending[found], total[found], bucket[found]
+            scores[chosen] = total
+            scored[chosen] = True
+            margin = np.asarray(stage.margin)[bucket]
+            if index == last:
+                decide = np.ones(chosen.size, dtype=bool)
+            else:
+                decide = margin <= 0.0
+                check = ~decide & (margin <= 1.0)
+                if n_languages > 1 and check.any():
+                    probabilities = _softmax_rows(total[check])
+                    top2 = np.partition(probabilities, -2, axis=1)[:, -2:]
+                    decide[check] = top2[:, 1] - top2[:, 0] >= margin[check]
+            decided_by[chosen[decide]] = index
+            pending = np.union1d(pending[~found], chosen[~decide])
+        if self.stage_counts:
+            decided_by[scored & (decided_by < 0)] = last  # the last stage found nothing new
+            for index, count in enumerate(np.bincount(decided_by[scored], minlength=len(self._stages)).tolist()):
+                self.stage_counts[index] += count
+        out = [LanguageDistribution()] * n_texts
+        rows = np.flatnonzero(scored)
+        if rows.size:
+            probabilities = _softmax_rows(scores[rows])
             top_n = min(10, n_languages)
-            order = np.argsort(-probabilities[chosen], axis=1, kind="stable")[:, :top_n].tolist()
-            values = probabilities[chosen].tolist()
-            languages = self.languages
-            for i, ranked, row in zip(chosen.tolist(), order, values, strict=True):
-                out[i] = LanguageDistribution(tuple((languages[j], row[j]) for j in ranked))
-            if self.stage_counts:
-                self.stage_counts[0] += int(chosen.size)
-        for i in np.flatnonzero(~decided).tolist():
-            if words_of[i]:
-                out[i] = self.identify(texts[i])
+            order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_n]
+            ranked = np.take_along_axis(probabilities, order, axis=1).tolist()
+            names = np.asarray(self.languages, dtype=object)[order].tolist()
+            for row, codes, ranked_values in zip(rows.tolist(), names, ranked, strict=True):
+                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values, strict=True)))
         return out
+
+    def _lexicon_matrix(self, words_of: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Summed lexicon log-likelihoods of every text, and which texts hold a listed word."""
+        assert self._lexicon is not None
+        sums = np.zeros((len(words_of), len(self.languages)))
+        rows = self._lexicon.rows_of_all([word for words in words_of for word in words])
+        known = rows >= 0
+        owner = np.repeat(np.arange(len(words_of)), counts)[known]
+        if owner.size:  # owners ascend: one segmented sum per text with a listed word
+            firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            sums[owner[firsts]] = np.add.reduceat(
+                self._lexicon.table[rows[known]].astype(np.float64), firsts, axis=0
+            )
+        return sums, np.bincount(owner, minlength=len(words_of)) > 0
+
+    def _fill_source(
+        self,
+        slot: int,
+        texts: Sequence[str],
+        wanted: np.ndarray,
+        values: dict[int, np.ndarray],
+        present: dict[int, np.ndarray],
+        done: dict[int, np.ndarray],
+    ) -> None:
+        """Score the ``wanted`` texts with the scorer in ``slot`` (those not scored yet),
+        aligned to the ensemble's languages as :meth:`_source_vector` does."""
+        if slot not in values:
+            values[slot] = np.zeros((len(texts), len(self.languages)))
+            present[slot] = np.zeros(len(texts), dtype=bool)
+            done[slot] = np.zeros(len(texts), dtype=bool)
+        need = wanted[~done[slot][wanted]]
+        if not need.size:
+            return
+        entry = self._slot_scorers[slot]
+        assert entry is not None
+        scorer, alignment = entry
+        subset = [texts[i] for i in need.tolist()]
+        score_matrix = getattr(scorer, "score_matrix", None)
+        if score_matrix is not None:
+            matrix, has = score_matrix(subset)
+            matrix = np.asarray(matrix, dtype=np.float64)
+        else:
+            matrix = np.zeros((need.size, len(scorer.languages)))
+            has = np.zeros(need.size, dtype=bool)
+            for position, text in enumerate(subset):
+                vector = scorer.score_vector(text)
+                if vector is not None:
+                    matrix[position] = vector
+                    has[position] = True
+        aligned = matrix[:, np.maximum(alignment, 0)]
+        aligned[:, alignment < 0] = _FLOOR_LOG_P
+        aligned -= aligned.max(axis=1, keepdims=True)
+        values[slot][need] = np.maximum(aligned, _FLOOR_LOG_P * 2)
+        present[slot][need] = has
+        done[slot][need] = True
 
     def _tokens(self, text: str) -> list[tuple[int, int, int | None]]:
         if self._lexicon is not None:

@@ -49,6 +49,7 @@ __all__ = [
     "WordfreqLexicon",
     "build_wordfreq_lexicon",
     "word_key",
+    "word_keys",
     "wordfreq_languages",
 ]
 
@@ -93,32 +94,73 @@ def word_key(word: str) -> int:
     return (value % _P1) * _P2 + value % _P2
 
 
+_CHUNKED_MAX_BYTES = 64
+"""Words up to this many UTF-8 bytes are hashed as rows of 8-byte chunks; longer ones
+(rare) one by one."""
+_KEY_BLOCK_WORDS = 1 << 17
+""":func:`_line_keys` works through this many lines at a time (bounds its memory)."""
+
+
 def _line_keys(data: bytes) -> np.ndarray:
-    """:func:`word_key` of every line of newline-joined UTF-8 words (vectorized)."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(raw == 10)
-    starts = np.concatenate(([0], breaks + 1))
-    ends = np.append(breaks, raw.size)
-    lengths = ends - starts
-    # Drop the newlines; the position of each byte within its line.
-    keep = np.ones(raw.size, dtype=bool)
-    keep[breaks] = False
-    payload = raw[keep].astype(np.int64)
-    line_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    position = np.arange(payload.size, dtype=np.int64) - np.repeat(line_starts, lengths)
-    longest = int(lengths.max(initial=0))
-    keys = np.zeros(lengths.size, dtype=np.int64)
-    nonempty = lengths > 0
-    for prime in (_P1, _P2):
-        powers = np.ones(max(longest, 1), dtype=np.int64)
-        for j in range(1, longest):
-            powers[j] = powers[j - 1] * 256 % prime
-        terms = payload * powers[position] % prime  # < 2**31 each: sums cannot overflow
-        residues = np.zeros(lengths.size, dtype=np.int64)
-        if payload.size:
-            residues[nonempty] = np.add.reduceat(terms, line_starts[nonempty]) % prime
-        keys = residues if prime == _P1 else keys * _P2 + residues
+    """:func:`word_key` of every line of newline-joined UTF-8 words (vectorized).
+
+    The lines become rows of a fixed-width byte array (numpy's ``S`` type pads them with
+    zero bytes, which add nothing to the little-endian value), read as 64-bit chunks
+    ``c_i``: ``V = sum c_i * 2**(64 i)``, so ``V mod p = sum (c_i mod p) * (2**(64 i)
+    mod p) mod p``, a few array operations per chunk. Lines longer than
+    ``_CHUNKED_MAX_BYTES`` (rare) are hashed one by one.
+    """
+    lines = data.split(b"\n")
+    keys = np.zeros(len(lines), dtype=np.int64)
+    for first in range(0, len(lines), _KEY_BLOCK_WORDS):
+        block = lines[first : first + _KEY_BLOCK_WORDS]
+        keys[first : first + len(block)] = _chunked_keys(block)
     return keys
+
+
+def _chunked_keys(lines: list[bytes]) -> np.ndarray:
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    keys = np.zeros(len(lines), dtype=np.int64)
+    long = np.flatnonzero(lengths > _CHUNKED_MAX_BYTES).tolist()
+    if long:
+        lines = list(lines)
+        for i in long:  # a long "word" (a URL, a run of letters): one by one
+            value = int.from_bytes(lines[i], "little")
+            keys[i] = (value % _P1) * _P2 + value % _P2
+            lines[i] = b""
+            lengths[i] = 0
+    longest = int(lengths.max(initial=0))
+    if longest == 0:
+        return keys
+    width = -(-longest // 8) * 8
+    chunks = np.array(lines, dtype=f"S{width}").view("<u8").reshape(len(lines), width // 8)
+    # Column 0 for every line; later columns only for the lines that reach them.
+    reaching = [np.flatnonzero(lengths > 8 * column) for column in range(width // 8)]
+    residues = []
+    for prime in (_P1, _P2):
+        modulus = np.uint64(prime)
+        residue = chunks[:, 0] % modulus
+        factor = 1
+        for column in range(1, width // 8):
+            factor = factor * (1 << 64) % prime
+            rows = reaching[column]
+            # (c mod p) * factor < 2**62, and adding a residue below 2**31 still fits
+            residue[rows] = (residue[rows] + chunks[rows, column] % modulus * np.uint64(factor)) % modulus
+        residues.append(residue.astype(np.int64))
+    short = lengths > 0
+    keys[short] = (residues[0] * _P2 + residues[1])[short]
+    return keys
+
+
+def word_keys(words: Sequence[str]) -> np.ndarray:
+    """:func:`word_key` of many words at once (int64)."""
+    if not words:
+        return np.zeros(0, dtype=np.int64)
+    return _line_keys("\n".join(words).encode("utf-8"))
+
+
+_SORTED_SEARCH_FROM = 256
+"""``rows_of_keys`` sorts the keys first from this many on."""
 
 
 class Vocabulary(Protocol):
@@ -174,12 +216,21 @@ class HashedVocabulary:
             return int(self.row_ids.item(position))
         return -1
 
-    def rows_of_keys(self, keys: Sequence[int]) -> np.ndarray:
-        """Rows of many word keys at once (int64, ``-1`` where a key is not listed)."""
+    def rows_of_keys(self, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Rows of many word keys at once (int64, ``-1`` where a key is not listed).
+
+        Many keys are searched in sorted order: successive searches then walk nearby
+        parts of the key array, which is about twice as fast as searching at random.
+        """
         wanted = np.asarray(keys, dtype=np.int64)
         if self.keys.size == 0:
             return np.full(wanted.shape, -1, dtype=np.int64)
-        position = self.keys.searchsorted(wanted)
+        if wanted.size > _SORTED_SEARCH_FROM:
+            order = np.argsort(wanted)
+            position = np.empty(wanted.shape, dtype=np.intp)
+            position[order] = self.keys.searchsorted(wanted[order])
+        else:
+            position = self.keys.searchsorted(wanted)
         np.minimum(position, self.keys.size - 1, out=position)
         found = self.keys[position] == wanted
         return np.where(found, self.row_ids[position], -1)
