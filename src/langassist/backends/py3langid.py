@@ -96,18 +96,16 @@ class Py3langidIdentifier:
         nextmove, rowbase, outputs = self._arrays()
         width = int(lengths[0])
         data = np.frombuffer(b"".join(encoded[i] for i in order[:busy].tolist()), dtype=np.uint8)
-        starts = np.concatenate(([0], np.cumsum(lengths[:busy])[:-1]))
-        grid = np.zeros((busy, width), dtype=np.int64)
-        columns = np.arange(data.size, dtype=np.int64) - np.repeat(starts, lengths[:busy])
-        grid[np.repeat(np.arange(busy), lengths[:busy]), columns] = data
-        # running[t]: how many texts (a prefix, longest first) have a byte at position t.
+        starts = np.cumsum(lengths[:busy]) - lengths[:busy]
+        # running[t]: how many texts (a prefix, longest first) have a byte at position t;
+        # their bytes there are data[starts[:running[t]] + t] (no padded copy is made).
         running = np.searchsorted(-lengths[:busy], -np.arange(width), side="left")
         state = np.zeros(busy, dtype=np.int64)
         hit_texts: list[np.ndarray] = []
         hit_features: list[np.ndarray] = []
         for position in range(width):
             active = int(running[position])
-            current = nextmove[rowbase[state[:active]] + grid[:active, position]].astype(np.int64)
+            current = nextmove[rowbase[state[:active]] + data[starts[:active] + position]].astype(np.int64)
             state[:active] = current
             features = outputs[current]
             hits = np.flatnonzero(features >= 0)
