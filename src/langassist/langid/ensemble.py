@@ -459,6 +459,7 @@ class TextLanguageEnsemble:
             ))
             previous = slots
         self.source_names = tuple(self._slot_names)
+        self._language_objects = np.asarray(self.languages, dtype=object)
         self.stage_counts = [0] * len(self._stages)
         """How many texts each compiled stage decided (for benchmarks and tuning)."""
 
@@ -583,8 +584,7 @@ class TextLanguageEnsemble:
             return []
         if not self._stages:
             return [self.identify(text) for text in texts]
-        cut = [_cut(text) if text else "" for text in texts]
-        words_of = [word_tokens(text) if text else [] for text in cut]
+        words_of = [word_tokens(text if len(text) <= MAX_CHARS else _cut(text)) if text else [] for text in texts]
         counts = np.fromiter(map(len, words_of), dtype=np.intp, count=n_texts)
         buckets = np.searchsorted(np.asarray(BUCKET_LIMITS), counts, side="left")
         n_languages = len(self.languages)
@@ -603,7 +603,7 @@ class TextLanguageEnsemble:
             if not pending.size:
                 break
             for slot in stage.slots:
-                self._fill_source(slot, cut, pending, values, present, done)
+                self._fill_source(slot, texts, pending, values, present, done)
             bucket = buckets[pending]
             weights = np.asarray(stage.weight_lists)[bucket]
             total = np.stack(stage.bias)[bucket]
@@ -640,7 +640,7 @@ class TextLanguageEnsemble:
             top_n = min(10, n_languages)
             order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_n]
             ranked = np.take_along_axis(probabilities, order, axis=1).tolist()
-            names = np.asarray(self.languages, dtype=object)[order].tolist()
+            names = self._language_objects[order].tolist()
             for row, codes, ranked_values in zip(rows.tolist(), names, ranked, strict=True):
                 out[row] = LanguageDistribution(tuple(zip(codes, ranked_values, strict=True)))
         return out
@@ -680,7 +680,7 @@ class TextLanguageEnsemble:
         entry = self._slot_scorers[slot]
         assert entry is not None
         scorer, alignment = entry
-        subset = [texts[i] for i in need.tolist()]
+        subset = [_cut(texts[i]) for i in need.tolist()]
         score_matrix = getattr(scorer, "score_matrix", None)
         if score_matrix is not None:
             matrix, has = score_matrix(subset)
