@@ -102,6 +102,7 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         batch_size=asr.batch_size,
         pack_max_s=asr.pack_max_s,
         one_pass_pad_s=asr.one_pass_pad_s,
+        second_language_below=asr.second_language_below,
         encoder_pad_s=asr.encoder_pad_s,
         encoder_min_s=asr.encoder_min_s,
     )

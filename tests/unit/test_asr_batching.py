@@ -222,3 +222,75 @@ def test_batch_settings_are_checked() -> None:
         AsrSettings(pack_max_s=31.0)
     with pytest.raises(ConfigError, match="asr.one_pass_pad_s"):
         AsrSettings(one_pass_pad_s=0.5)
+
+
+class FakeLanguageTokenizer(FakeTokenizer):
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+
+class FakeMultilingualWhisper(FakeBatchWhisper):
+    """A multilingual fake: every window sounds ``ranked`` (Whisper's language tokens
+    and probabilities), and a decode in language L scores ``logprob[L]``."""
+
+    def __init__(self, ranked: list[tuple[str, float]], logprob: dict[str, float]) -> None:
+        super().__init__()
+        self.model = SimpleNamespace(is_multilingual=True, generate=self.generate,
+                                     detect_language=lambda encoded: [ranked])
+        self.logprob = logprob
+        self.decoded_in: list[str] = []
+
+    def generate(self, stacked: Any, prompts: list[list[int]], **options: Any) -> list[Any]:
+        raise AssertionError("one window: no batch")
+
+    def generate_with_fallback(self, encoded: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
+        self.decoded_in.append(tokenizer.language)
+        result = self.result(float(np.asarray(encoded).max()))
+        return result, self.logprob[tokenizer.language], 0.0, 1.0
+
+
+def multilingual_transcriber(
+    ranked: list[tuple[str, float]], logprob: dict[str, float], **options: Any
+) -> tuple[fw.FasterWhisperTranscriber, FakeMultilingualWhisper]:
+    model = FakeMultilingualWhisper(ranked, logprob)
+    decode = fw.DecodeOptions(one_pass=True, pack_windows=False, vad_window_context_s=0.0, **options)
+    transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=decode, model=model)
+    transcriber._tokenizer = FakeLanguageTokenizer  # type: ignore[method-assign,assignment]
+    transcriber._speech_spans = lambda audio: [(SR, 3 * SR)]  # type: ignore[method-assign]
+    return transcriber, model
+
+
+ACCENTED = [("<|zh|>", 0.57), ("<|en|>", 0.32), ("<|ja|>", 0.05)]
+
+
+def test_an_unsure_window_is_decoded_again_in_the_second_language() -> None:
+    transcriber, model = multilingual_transcriber(ACCENTED, {"zh": -1.48, "en": -0.79, "ja": -2.0})
+    (result,) = transcriber.transcribe_many([channel([3.0])])
+    assert model.decoded_in == ["zh", "en"]  # zh p=0.57 < 0.7: en tried, and it is more probable
+    assert result.segments and result.segments[0].avg_logprob == pytest.approx(-0.79)
+    assert result.segments[0].language is not None and result.segments[0].language.top == "zh"  # evidence kept
+
+
+def test_the_first_language_stays_when_it_is_more_probable_or_sure() -> None:
+    transcriber, model = multilingual_transcriber(ACCENTED, {"zh": -0.5, "en": -0.9, "ja": -2.0})
+    (result,) = transcriber.transcribe_many([channel([3.0])])
+    assert model.decoded_in == ["zh", "en"] and result.segments[0].avg_logprob == pytest.approx(-0.5)
+    sure = [("<|de|>", 0.93), ("<|en|>", 0.05)]
+    transcriber, model = multilingual_transcriber(sure, {"de": -0.9, "en": -0.1})
+    transcriber.transcribe_many([channel([3.0])])
+    assert model.decoded_in == ["de"]  # p=0.93: no second decode, whatever it would score
+
+
+def test_second_language_respects_candidates_forced_language_and_off() -> None:
+    logprob = {"zh": -1.5, "en": -0.8, "ja": -0.1, "es": -0.9}
+    transcriber, model = multilingual_transcriber(ACCENTED, logprob, candidate_languages=("en", "es"))
+    transcriber.transcribe_many([channel([3.0])])
+    assert model.decoded_in == ["en", "es"]  # en (p=0.32) among the candidates, then es; en kept
+    transcriber, model = multilingual_transcriber(ACCENTED, logprob)
+    transcriber.transcribe_many([channel([3.0])], language="zh")
+    assert model.decoded_in == ["zh"]  # a forced language is never second-guessed
+    transcriber, model = multilingual_transcriber(ACCENTED, logprob, second_language_below=None)
+    transcriber.transcribe_many([channel([3.0])])
+    assert model.decoded_in == ["zh"]
+    with pytest.raises(ConfigError):
+        AsrSettings(second_language_below=1.5)

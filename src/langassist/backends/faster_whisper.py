@@ -133,6 +133,14 @@ class DecodeOptions:
     cost is per frame either way); the decoder's step costs little more for 8 sequences
     than for one. Greedy windows whose result passes the fallback thresholds keep the
     batch's result; the others are decoded again alone, exactly as without batching."""
+    second_language_below: float | None = 0.7
+    """``one_pass``, multilingual models, no forced language: when the language a window
+    is decoded in has probability below this, the window is decoded again (same encoder
+    output) in the next most probable language (among ``candidate_languages`` when set)
+    and the transcript with the higher average log-probability is kept. Whisper labels
+    some accented English as another language (in speech-en-accented, a minute of
+    French-accented English as Welsh), and the transcript in that language is useless.
+    ``None``: off."""
 
 
 def plan_windows(
@@ -711,6 +719,11 @@ class FasterWhisperTranscriber:
                 batch = self._generate_batch([items[i] for i in indices], decode_options)
                 for index, result in zip(indices, batch, strict=True):
                     generated[index] = result
+            if self.multilingual and self.options.second_language_below is not None:
+                for index, item in enumerate(items):
+                    better = self._second_language(item, generated[index], decode_options)
+                    if better is not None:
+                        items[index], generated[index] = better
         except BackendError:
             raise
         except Exception as exc:
@@ -727,6 +740,39 @@ class FasterWhisperTranscriber:
             )
             for index, item in enumerate(items)
         ]
+
+    def _second_language(
+        self, item: _Prepared, result: tuple[Any, float, float, float], decode_options: Any
+    ) -> tuple[_Prepared, tuple[Any, float, float, float]] | None:
+        """``second_language_below``: the window decoded in its next most probable
+        language, when that transcript is more probable than ``result``; else ``None``."""
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        distribution, language = item.distribution, item.language
+        threshold = self.options.second_language_below
+        if (item.entry.language is not None or distribution is None or language is None
+                or threshold is None or distribution.probability(language) >= threshold):
+            return None
+        candidates = self.options.candidate_languages
+        ranked = (sorted(candidates, key=distribution.probability, reverse=True) if candidates
+                  else [code for code, _ in distribution.probabilities])
+        second = next((code for code in ranked if code != language and code in _LANGUAGE_CODES), None)
+        if second is None:
+            return None
+        tokenizer = self._tokenizer(second)
+        prompt_tokens = self._prompt_tokens(tokenizer, item.entry.prompt)
+        max_new_tokens = self._max_new_tokens(prompt_tokens, item.content_frames)
+        decode_options.max_new_tokens = max_new_tokens
+        decoded: tuple[Any, float, float, float] = self._model.generate_with_fallback(
+            item.encoded, prompt_tokens, tokenizer, decode_options
+        )
+        if decoded[1] <= result[1]:
+            return None
+        logger.debug("window at %.2f s: %s (p=%.2f) decoded better as %s", item.entry.offset_s,
+                     language, distribution.probability(language), second)
+        return dataclasses.replace(
+            item, language=second, tokenizer=tokenizer, prompt_tokens=prompt_tokens, max_new_tokens=max_new_tokens
+        ), decoded
 
     def _generate_batch(
         self, items: list[_Prepared], decode_options: Any
@@ -823,6 +869,7 @@ class FasterWhisperTranscriber:
             "one_pass_pad_s": options.one_pass_pad_s,
             "pack_max_s": options.pack_max_s,
             "batch_size": options.batch_size,
+            "second_language_below": options.second_language_below,
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
