@@ -41,8 +41,10 @@ RESULT = Path(__file__).resolve().parent / "results" / "text_langid.json"
 PUBLISHED_LINGUA_HIGH_22 = {"single-words": 85.2, "word-pairs": 95.8, "sentences": 99.5}
 
 
-def evaluate(identifier: Any, items: list[tuple[str, str]], batch: bool = False) -> tuple[dict[str, Any], float]:
-    """Accuracy (and the ensemble's stage shares) of one pass, and its wall time.
+def evaluate(
+    identifier: Any, items: list[tuple[str, str]], batch: bool = False
+) -> tuple[dict[str, Any], float, list[str | None]]:
+    """Accuracy (and the ensemble's stage shares) of one pass, its wall time and guesses.
 
     ``batch``: one ``identify_many`` call over all items instead of ``identify`` per item.
     """
@@ -64,7 +66,7 @@ def evaluate(identifier: Any, items: list[tuple[str, str]], batch: bool = False)
         per_language.setdefault(label, []).append(int(guess == label))
     accuracy = sum(sum(v) / len(v) for v in per_language.values()) / len(per_language)
     return {"accuracy": round(100.0 * accuracy, 2), "items": len(items), **extra,
-            "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}, elapsed
+            "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}, elapsed, guesses
 
 
 def build_ensemble(scorers: dict[str, Any]) -> Any:
@@ -96,19 +98,26 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [name.strip() for name in args.detectors.split(",") if name.strip()]
     results: dict[str, dict[str, Any]] = {name: {} for name in wanted}
     best: dict[tuple[str, str, bool], float] = {}
+    per_item_guesses: dict[tuple[str, str], list[str | None]] = {}
     batched = [name for name in wanted if hasattr(detectors[name], "identify_many")]
     # Rounds interleave the detectors, and each keeps its fastest pass: on a shared
     # machine that compares them under the same load (results are deterministic).
     for round_ in range(args.rounds):
         for category in CATEGORIES:
             for name, batch in [(n, False) for n in wanted] + [(n, True) for n in batched]:
-                scored, elapsed = evaluate(detectors[name], items[category], batch)
+                scored, elapsed, guesses = evaluate(detectors[name], items[category], batch)
                 key = (name, category, batch)
                 best[key] = min(best.get(key, float("inf")), elapsed)
                 if round_ == 0 and not batch:
                     results[name][category] = scored
-                elif round_ == 0 and scored["accuracy"] != results[name][category]["accuracy"]:
-                    results[name][category]["batch_accuracy"] = scored["accuracy"]
+                    per_item_guesses[(name, category)] = guesses
+                elif round_ == 0:
+                    # The batch call must give the per-item answers: count the items where not.
+                    results[name][category]["batch_disagreements"] = sum(
+                        a != b for a, b in zip(guesses, per_item_guesses[(name, category)], strict=True)
+                    )
+                    if scored["accuracy"] != results[name][category]["accuracy"]:
+                        results[name][category]["batch_accuracy"] = scored["accuracy"]
     for (name, category, batch), elapsed in best.items():
         field = "batch_items_per_s" if batch else "items_per_s"
         results[name][category][field] = round(len(items[category]) / elapsed, 1) if elapsed else None
@@ -116,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         for category in CATEGORIES:
             row = results[name][category]
             print(f"{name:16s} {category:13s} {row['accuracy']:6.2f} % {row['items_per_s']:>10} items/s"
-                  + (f" (batch {row['batch_items_per_s']})" if "batch_items_per_s" in row else ""),
+                  + (f" (batch {row['batch_items_per_s']}, disagrees with per item on "
+                     f"{row.get('batch_disagreements', '?')})" if "batch_items_per_s" in row else ""),
                   file=sys.stderr, flush=True)
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
