@@ -481,10 +481,12 @@ class TextLanguageEnsemble:
         return np.array([bias.get(code, 0.0) for code in self.languages])
 
     @staticmethod
-    def _aligned(vector: np.ndarray, alignment: np.ndarray) -> np.ndarray:
-        out = vector[np.maximum(alignment, 0)]
-        out[alignment < 0] = _FLOOR_LOG_P
-        out = out - out.max()
+    def _aligned(scores: np.ndarray, alignment: np.ndarray) -> np.ndarray:
+        """A scorer's log-probabilities (a vector, or one row per text) over the ensemble's
+        languages: a language the scorer lacks gets the floor, each row's top is 0."""
+        out = scores[..., np.maximum(alignment, 0)]
+        out[..., alignment < 0] = _FLOOR_LOG_P
+        out = out - out.max(axis=-1, keepdims=True)
         return np.maximum(out, _FLOOR_LOG_P * 2)  # type: ignore[no-any-return]
 
     # ---------------------------------------------------------------- scoring
@@ -693,10 +695,7 @@ class TextLanguageEnsemble:
                 if vector is not None:
                     matrix[position] = vector
                     has[position] = True
-        aligned = matrix[:, np.maximum(alignment, 0)]
-        aligned[:, alignment < 0] = _FLOOR_LOG_P
-        aligned -= aligned.max(axis=1, keepdims=True)
-        values[slot][need] = np.maximum(aligned, _FLOOR_LOG_P * 2)
+        values[slot][need] = self._aligned(matrix, alignment)
         present[slot][need] = has
         done[slot][need] = True
 

@@ -90,7 +90,10 @@ def word_key(word: str) -> int:
     (a polynomial hash in base 256); two C-level big-integer operations, about half a
     microsecond. :func:`_line_keys` computes the same keys for many words with numpy.
     """
-    value = int.from_bytes(word.encode("utf-8"), "little")
+    return _key_of_value(int.from_bytes(word.encode("utf-8"), "little"))
+
+
+def _key_of_value(value: int) -> int:
     return (value % _P1) * _P2 + value % _P2
 
 
@@ -125,8 +128,7 @@ def _chunked_keys(lines: list[bytes]) -> np.ndarray:
     if long:
         lines = list(lines)
         for i in long:  # a long "word" (a URL, a run of letters): one by one
-            value = int.from_bytes(lines[i], "little")
-            keys[i] = (value % _P1) * _P2 + value % _P2
+            keys[i] = _key_of_value(int.from_bytes(lines[i], "little"))
             lines[i] = b""
             lengths[i] = 0
     longest = int(lengths.max(initial=0))
