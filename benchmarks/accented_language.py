@@ -11,10 +11,12 @@ systems decode speech-en-accented and speech-multilingual with the language left
 detection, beam 5, 2 threads:
 
 - ``faster-whisper``: ``WhisperModel.transcribe(audio, beam_size=5)``, defaults otherwise;
-- ``langassist, second language off``: the default transcriber with
-  ``asr.second_language_below = none`` (each window decoded in its detected language);
-- ``langassist``: the default (a window whose language has probability below 0.7 is also
-  decoded in the next most probable language; the more probable transcript is kept).
+- ``langassist, second language off``: the default transcriber
+  (``asr.second_language_below = none``: each window decoded in its detected language);
+- ``langassist``: with ``asr.second_language_below = 0.7`` (a window whose language has
+  probability below 0.7 is also decoded in the next most probable language; the more
+  probable transcript is kept). The option is off by default: see benchmarks/README.md
+  section 1b.
 
 Reported per set: corpus WER (CER for ja and zh), and how many clips the text language
 ID (the project's ensemble, on the transcript) puts in the reference language. On

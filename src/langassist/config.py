@@ -184,15 +184,16 @@ class AsrSettings:
     channels of a call, are decoded as one batch (the decoder's step costs little more
     for several sequences than for one). Windows whose greedy result would fall back
     to a higher temperature are decoded again alone, as without batching."""
-    second_language_below: float | None = 0.7
-    """With ``one_pass`` on a multilingual model and no forced language: a window whose
+    second_language_below: float | None = None
+    """Off by default (experimental). With ``one_pass`` on a multilingual model and no forced language: a window whose
     decoding language has probability below this is decoded again in the next most
     probable language (among ``candidate_languages`` when set), and the more probable
     transcript is kept, so accented English that Whisper labels as another language
     comes out in English. speech-en-accented with whisper-base, language detected: WER
     36.8 -> 31.3 % (plain faster-whisper 32.2 %), 6 % more decoding time; no
-    speech-multilingual transcript changes (benchmarks/README.md section 1b).
-    ``none``/empty: off."""
+    speech-multilingual transcript changes (benchmarks/README.md section 1b). But in
+    one test run it turned espeak-ng Spanish into its English translation (the
+    English decode scored higher), so it is not on by default."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)

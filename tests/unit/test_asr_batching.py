@@ -253,6 +253,7 @@ def multilingual_transcriber(
     ranked: list[tuple[str, float]], logprob: dict[str, float], **options: Any
 ) -> tuple[fw.FasterWhisperTranscriber, FakeMultilingualWhisper]:
     model = FakeMultilingualWhisper(ranked, logprob)
+    options = {"second_language_below": 0.7, **options}
     decode = fw.DecodeOptions(one_pass=True, pack_windows=False, vad_window_context_s=0.0, **options)
     transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=decode, model=model)
     transcriber._tokenizer = FakeLanguageTokenizer  # type: ignore[method-assign,assignment]

@@ -133,14 +133,16 @@ class DecodeOptions:
     cost is per frame either way); the decoder's step costs little more for 8 sequences
     than for one. Greedy windows whose result passes the fallback thresholds keep the
     batch's result; the others are decoded again alone, exactly as without batching."""
-    second_language_below: float | None = 0.7
+    second_language_below: float | None = None
     """``one_pass``, multilingual models, no forced language: when the language a window
     is decoded in has probability below this, the window is decoded again (same encoder
     output) in the next most probable language (among ``candidate_languages`` when set)
     and the transcript with the higher average log-probability is kept. Whisper labels
     some accented English as another language (in speech-en-accented, a minute of
     French-accented English as Welsh), and the transcript in that language is useless.
-    ``None``: off."""
+    ``None`` (the default): off. Off by default because it can also go the wrong way: in
+    one test run, espeak-ng Spanish ("no entiendo, mi internet no funciona") came out as
+    its English translation."""
 
 
 def plan_windows(
