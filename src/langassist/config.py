@@ -192,8 +192,8 @@ class AsrSettings:
     comes out in English. speech-en-accented with whisper-base, language detected: WER
     36.8 -> 31.3 % (plain faster-whisper 32.2 %), 6 % more decoding time; no
     speech-multilingual transcript changes (benchmarks/README.md section 1b). But in
-    one test run it turned espeak-ng Spanish into its English translation (the
-    English decode scored higher), so it is not on by default."""
+    one test run it decoded a customer's Spanish turn in English and lost its words
+    (the English decode scored higher), so it is not on by default."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)

@@ -141,8 +141,8 @@ class DecodeOptions:
     some accented English as another language (in speech-en-accented, a minute of
     French-accented English as Welsh), and the transcript in that language is useless.
     ``None`` (the default): off. Off by default because it can also go the wrong way: in
-    one test run, espeak-ng Spanish ("no entiendo, mi internet no funciona") came out as
-    its English translation."""
+    one test run, a channel holding accented English and then Spanish ("No entiendo.
+    ¿Habla español?") was decoded all in English, and the Spanish words were lost."""
 
 
 def plan_windows(
