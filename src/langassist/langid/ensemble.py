@@ -96,6 +96,10 @@ _CONTEXT_LEAK = 0.05
 _WEIGHTS_RESOURCE = "text-langid-ensemble.json"
 _SCALAR_LOOKUPS = 8  # up to this many words, one scalar key and search each beats the array path
 
+REPORTED_MIN_P = 1e-4
+"""Languages less probable than this are left out of a result's distribution (every
+report rounds probabilities to 4 decimals); the top language is always kept."""
+
 
 def token_bucket(n_tokens: int) -> int:
     """Index of the token-count bucket (see :data:`BUCKET_LIMITS`)."""
@@ -555,7 +559,9 @@ class TextLanguageEnsemble:
         values = _softmax(scores) if probabilities is None else probabilities
         order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top_n]
         languages = self.languages
-        return LanguageDistribution(tuple((languages[i], values[i]) for i in order))
+        return LanguageDistribution(tuple(
+            (languages[i], values[i]) for rank, i in enumerate(order) if rank == 0 or values[i] >= REPORTED_MIN_P
+        ))
 
     def identify(self, text: str) -> LanguageDistribution:
         """The language distribution of ``text`` (empty when it holds no letters)."""
@@ -641,10 +647,11 @@ class TextLanguageEnsemble:
             probabilities = _softmax_rows(scores[rows])
             top_n = min(10, n_languages)
             order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_n]
-            ranked = np.take_along_axis(probabilities, order, axis=1).tolist()
+            ranked = np.take_along_axis(probabilities, order, axis=1)
+            kept = np.maximum(1, np.count_nonzero(ranked >= REPORTED_MIN_P, axis=1)).tolist()
             names = self._language_objects[order].tolist()
-            for row, codes, ranked_values in zip(rows.tolist(), names, ranked, strict=True):
-                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values, strict=True)))
+            for row, codes, ranked_values, count in zip(rows.tolist(), names, ranked.tolist(), kept, strict=True):
+                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values[:count])))
         return out
 
     def _lexicon_matrix(self, words_of: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
