@@ -13,7 +13,7 @@ detection, beam 5, 2 threads:
 - ``faster-whisper``: ``WhisperModel.transcribe(audio, beam_size=5)``, defaults otherwise;
 - ``langassist, second language off``: the default transcriber
   (``asr.second_language_below = none``: each window decoded in its detected language);
-- ``langassist``: with ``asr.second_language_below = 0.7`` (a window whose language has
+- ``langassist, second language 0.7``: with ``asr.second_language_below = 0.7`` (a window whose language has
   probability below 0.7 is also decoded in the next most probable language; the more
   probable transcript is kept). The option is off by default: see benchmarks/README.md
   section 1b.
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     systems = {
         "faster-whisper": lambda: _peer(str(load_catalog().path(args.model))),
         "langassist, second language off": lambda: _langassist(args.model, None),
-        "langassist": lambda: _langassist(args.model, 0.7),
+        "langassist, second language 0.7": lambda: _langassist(args.model, 0.7),
     }
     started = time.perf_counter()
     results: dict[str, Any] = {}

@@ -651,7 +651,8 @@ class TextLanguageEnsemble:
             kept = np.maximum(1, np.count_nonzero(ranked >= REPORTED_MIN_P, axis=1)).tolist()
             names = self._language_objects[order].tolist()
             for row, codes, ranked_values, count in zip(rows.tolist(), names, ranked.tolist(), kept, strict=True):
-                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values[:count])))
+                # The first ``count`` languages: zip stops at the shorter list on purpose.
+                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values[:count], strict=False)))
         return out
 
     def _lexicon_matrix(self, words_of: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
