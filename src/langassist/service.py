@@ -106,12 +106,18 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         encoder_pad_s=asr.encoder_pad_s,
         encoder_min_s=asr.encoder_min_s,
     )
+    text_identifier = None
+    if asr.pack_windows:  # packed windows are checked for a language switch (built on first use)
+        from langassist.langid.factory import LazyEnsembleIdentifier
+
+        text_identifier = LazyEnsembleIdentifier(settings)
     return FasterWhisperTranscriber(
         model_dir,
         name=asr.model,
         options=options,
         compute_type=asr.compute_type,
         cpu_threads=asr.cpu_threads,
+        text_identifier=text_identifier,
     )
 
 
@@ -329,9 +335,9 @@ def create_assessor(
 
     settings = settings or load_settings()
     if identifier is None:
-        from langassist.langid.factory import create_ensemble_identifier
+        from langassist.langid.factory import shared_ensemble_identifier
 
-        identifier = create_ensemble_identifier(settings)
+        identifier = shared_ensemble_identifier(settings)
     if embedder is None and use_embedder:
         embedder = create_embedder(settings)
     scorer = DifficultyScorer(settings.assessment)

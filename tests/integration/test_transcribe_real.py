@@ -154,3 +154,26 @@ def test_audit_decoding_batches_the_two_channels(tmp_path: Path) -> None:
         assert error is not None and error <= 0.2, (track.track, track.text)  # 2 of 13 words
         assert track.language is not None and track.language.top == "en"
         assert all(u.words for u in track.utterances)
+
+
+def test_audit_packs_keep_a_customer_language_switch() -> None:
+    """A customer channel: an English turn, a Spanish one, an English one, 3 s apart (the
+    agent speaks in between). The audit pipeline packs the three turns into one input,
+    decoded in one language (English), and the Spanish turn comes out as English-sounding
+    garble ("Los llanto, no endo, ..."). That text reads as Spanish, so the turn is
+    decoded again alone, with its own language detection, and comes out in Spanish."""
+    pieces = [af.speech("I would like to check the status of my order, please.", "en-us", 16000), af.silence(3.0),
+              af.speech("Lo siento, no entiendo lo que usted me dice.", "es", 16000), af.silence(3.0),
+              af.speech("Can you send me an email with the details?", "en-us", 16000)]
+    settings = service.load_settings("audit", environ={})
+    assert settings.asr.pack_windows
+    transcriber = service.create_transcriber(settings)
+    from langassist.service import guard_options
+    from langassist.stages.asr import transcribe_track
+
+    track = transcribe_track(transcriber, np.concatenate(pieces).astype(np.float32), call_id="switch",
+                             track="customer", language=None, guards=guard_options(settings))
+    spanish = [u for u in track.utterances if "entiendo" in u.text.lower()]
+    assert spanish, [u.text for u in track.utterances]
+    assert spanish[0].language is not None and spanish[0].language.top == "es"
+    assert "order" in track.text.lower() and "email" in track.text.lower()

@@ -202,3 +202,64 @@ def test_squeezed_repeat_is_dropped_and_a_spoken_one_kept() -> None:
     tail = Segment(1.96, 1.96, "and so", words=words_at([("and", 1.96, 1.96), ("so", 1.96, 1.96)]))
     kept, dropped = fw.drop_squeezed_repeats([loop, tail])
     assert [s.text for s in kept] == ["And so"] and dropped == 8
+
+
+class _FakeReader:
+    """A fake text identifier: ``table`` maps a text to (top language, probability, spans)."""
+
+    name = "fake-reader"
+
+    def __init__(self, table: dict[str, tuple[str, float, tuple[tuple[int, int, str], ...]]], spans: bool) -> None:
+        self.table = table
+        if not spans:
+            self.analyze = None  # type: ignore[assignment]
+
+    def identify(self, text: str) -> object:
+        from langassist.events import LanguageDistribution
+
+        top, p, _ = self.table[text]
+        return LanguageDistribution(((top, p),))
+
+    def analyze(self, text: str) -> object:  # type: ignore[no-redef]
+        from types import SimpleNamespace
+
+        top, p, spans = self.table[text]
+        return SimpleNamespace(distribution=self.identify(text), spans=spans)
+
+
+def test_switched_windows_are_the_texts_in_another_language() -> None:
+    from langassist.backends.faster_whisper import switched_windows
+
+    table = {
+        "check my order": ("en", 0.99, ()),
+        "Los llanto, no,": ("es", 0.99, ()),
+        "Los llanto, no endo, no can stand it": ("en", 0.96, ((0, 20, "es"), (21, 36, "en"))),
+        "weak": ("es", 0.4, ()),
+    }
+    texts = list(table)
+    with_spans = _FakeReader(table, spans=True)
+    assert switched_windows(texts, "en", with_spans) == {1, 2}  # a Spanish span is enough
+    assert switched_windows(texts, "es", with_spans) == {0, 2}  # 2's English span, and 0
+    assert switched_windows(texts, "en", _FakeReader(table, spans=False)) == {1}  # top language only
+    assert switched_windows(["", "  "], "en", with_spans) == set()
+    assert switched_windows(texts, None, with_spans) == set()
+
+
+def test_the_service_gives_packing_transcribers_a_lazy_text_identifier(monkeypatch) -> None:
+    from langassist import service
+    from langassist.backends import faster_whisper as fw
+    from langassist.langid.factory import LazyEnsembleIdentifier
+
+    made: list[dict[str, object]] = []
+
+    class Capture:
+        def __init__(self, model_dir: object, **kwargs: object) -> None:
+            made.append(kwargs)
+
+    monkeypatch.setattr(fw, "FasterWhisperTranscriber", Capture)
+    for packing in (False, True):
+        settings = service.load_settings(overrides={"asr.pack_windows": packing}, environ={})
+        service.create_transcriber(settings, model_dir="unused")
+    assert made[0]["text_identifier"] is None
+    identifier = made[1]["text_identifier"]
+    assert isinstance(identifier, LazyEnsembleIdentifier) and identifier._identifier is None  # not built yet

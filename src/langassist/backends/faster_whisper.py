@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from langassist.backends.base import Segment, Transcription
+from langassist.backends.base import LanguageIdentifier, Segment, Transcription
 from langassist.errors import BackendError, BackendUnavailable
 from langassist.events import LanguageDistribution, Word
 
@@ -69,6 +69,9 @@ TAIL_PAD_S = 4.0
 FIRST_PASS_STEP_S = 5.0
 """``one_pass_pad_s``: a first pass's input length is rounded up to a multiple of this, so
 that windows of similar length share a batch (the input depends on the window alone)."""
+SWITCH_TEXT_P = 0.5
+"""``pack_windows``: a packed window whose text reads as another language than the
+pack's with at least this probability (text language ID) is decoded again alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +379,37 @@ def _unpack(segments: list[Segment], pieces: list[_Piece]) -> list[Segment]:
     return out
 
 
+def _owner_of(spans: list[tuple[float, float]], segment: Segment) -> int:
+    """The window (track-time span) holding the middle of ``segment``, else the nearest."""
+    middle = (segment.start_s + segment.end_s) / 2.0
+    return min(range(len(spans)), key=lambda i: 0.0 if spans[i][0] <= middle <= spans[i][1]
+               else min(abs(middle - spans[i][0]), abs(middle - spans[i][1])))
+
+
+def switched_windows(texts: Sequence[str], language: str | None, identifier: Any) -> set[int]:
+    """Indices of the texts (one per packed window) that read as another language than
+    ``language``, the one their pack was decoded in: the text identifier's top language
+    is another one with probability >= ``SWITCH_TEXT_P``, or (with an ``analyze`` method,
+    as the ensemble has) a span of the text is in another language."""
+    out: set[int] = set()
+    if language is None:
+        return out
+    analyze = getattr(identifier, "analyze", None)
+    for index, text in enumerate(texts):
+        if not text.strip():
+            continue
+        if analyze is not None:
+            result = analyze(text)
+            distribution, spans = result.distribution, tuple(result.spans)
+        else:
+            distribution, spans = identifier.identify(text), ()
+        other_top = (distribution.top is not None and distribution.top != language
+                     and distribution.top_probability >= SWITCH_TEXT_P)
+        if other_top or any(span[2] != language for span in spans):
+            out.add(index)
+    return out
+
+
 def _unheard(
     pack: list[tuple[int, int]], segments: list[Segment], offset_s: float, min_speech_s: float = 0.5
 ) -> list[tuple[int, int]]:
@@ -502,10 +536,13 @@ class FasterWhisperTranscriber:
         compute_type: str = "int8",
         cpu_threads: int = 2,
         model: Any | None = None,
+        text_identifier: LanguageIdentifier | None = None,
     ) -> None:
         self.name = name
         self.model_dir = Path(model_dir)
         self.options = options or DecodeOptions()
+        self.text_identifier = text_identifier
+        """Reads the text of packed windows for a language switch (see :meth:`_decode_pack`)."""
         self.full_input_retries = 0
         """Fitted decodes done again with the full 30 s input (a repeated phrase)."""
         if model is None:
@@ -535,7 +572,8 @@ class FasterWhisperTranscriber:
         """A transcriber sharing this one's loaded model, with some decode options changed
         (the streaming stage decodes without VAD and temperature fallback)."""
         options = dataclasses.replace(self.options, **changes)
-        return FasterWhisperTranscriber(self.model_dir, name=self.name, options=options, model=self._model)
+        return FasterWhisperTranscriber(self.model_dir, name=self.name, options=options, model=self._model,
+                                        text_identifier=self.text_identifier)
 
     # -- protocol ------------------------------------------------------------------
 
@@ -903,7 +941,11 @@ class FasterWhisperTranscriber:
 
         Whisper can end a joined input early, taking the rest for silence: the windows it
         did not reach are decoded again, joined again when they are several and some
-        were heard, else each alone.
+        were heard, else each alone. A joined input is decoded in one language: with the
+        language detected and a ``text_identifier``, a window whose text reads as another
+        language (a customer switching from English to Spanish between two packed turns
+        comes out as English-sounding garble) is decoded again alone, with its own
+        language detection.
         """
         tail_s = _silent_tail_s(pack[-1], speech)
         if len(pack) == 1:
@@ -926,7 +968,46 @@ class FasterWhisperTranscriber:
                 segments.extend(more)
                 dropped.extend(more_dropped)
             segments.sort(key=lambda segment: segment.start_s)
+        if language is None and self.multilingual and self.text_identifier is not None:
+            segments = self._decode_switched(audio, pack, offset_s, speech, segments, dropped)
         return segments, dropped
+
+    def _decode_switched(
+        self,
+        audio: np.ndarray,
+        pack: list[tuple[int, int]],
+        offset_s: float,
+        speech: list[tuple[int, int]] | None,
+        segments: list[Segment],
+        dropped: list[str],
+    ) -> list[Segment]:
+        """The pack's segments, with those of each window whose text reads as another
+        language than the pack's (:func:`switched_windows`) replaced by that window
+        decoded alone (kept as they were when that decode finds nothing)."""
+        assert self.text_identifier is not None
+        distribution = next((segment.language for segment in segments if segment.language), None)
+        if distribution is None or not distribution.probabilities:
+            return segments
+        candidates = self.options.candidate_languages
+        decoded_in = max(candidates, key=distribution.probability) if candidates else distribution.top
+        spans = [(offset_s + start / SAMPLE_RATE_HZ, offset_s + end / SAMPLE_RATE_HZ) for start, end in pack]
+        owner = [_owner_of(spans, segment) for segment in segments]
+        texts = [" ".join(s.text.strip() for s, o in zip(segments, owner, strict=True) if o == i)
+                 for i in range(len(pack))]
+        switched = switched_windows(texts, decoded_in, self.text_identifier)
+        if not switched:
+            return segments
+        kept = [segment for segment, o in zip(segments, owner, strict=True) if o not in switched]
+        for index in sorted(switched):
+            again, more_dropped = self._decode_pack(audio, [pack[index]], None, offset_s, None, speech)
+            if not again:
+                kept.extend(s for s, o in zip(segments, owner, strict=True) if o == index)
+                continue
+            logger.debug("packed window at %.2f s reads as another language than %s: decoded alone",
+                         spans[index][0], decoded_in)
+            kept.extend(again)
+            dropped.extend(more_dropped)
+        return sorted(kept, key=lambda segment: segment.start_s)
 
     def _decode_window(
         self,

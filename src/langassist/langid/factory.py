@@ -7,18 +7,19 @@ result to the stage; nothing here runs at import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from langassist.backends import registry
-from langassist.events import LanguageCode
+from langassist.events import LanguageCode, LanguageDistribution
 from langassist.langid.ensemble import (
     LexiconScorer,
     TextLanguageEnsemble,
     load_ensemble_weights,
 )
 
-__all__ = ["DEFAULT_LANGUAGES", "create_ensemble_identifier"]
+__all__ = ["DEFAULT_LANGUAGES", "LazyEnsembleIdentifier", "create_ensemble_identifier", "shared_ensemble_identifier"]
 
 DEFAULT_LANGUAGES: tuple[LanguageCode, ...] = tuple(
     "ar cs de en es fa fr hi id it ja ko nl pl pt ro ru sv tr uk vi zh".split()
@@ -54,3 +55,42 @@ def create_ensemble_identifier(settings: Any, *, use_lexicon: bool = True) -> Te
     return TextLanguageEnsemble(
         languages, scorers, weights, lexicon=lexicon, confidence_floor=language_id.confidence_floor,
     )
+
+
+_SHARED: dict[str, TextLanguageEnsemble] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_ensemble_identifier(settings: Any) -> TextLanguageEnsemble:
+    """:func:`create_ensemble_identifier`, built once per process for each language-ID
+    configuration (``language_id`` and ``models`` settings): the assessor and the
+    transcriber's language-switch check read text with the same loaded models."""
+    key = settings.fingerprint("language_id", "models")
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = create_ensemble_identifier(settings)
+        return _SHARED[key]
+
+
+class LazyEnsembleIdentifier:
+    """The ensemble of :func:`shared_ensemble_identifier`, fetched on first use: for a
+    component that may never need it, such as the transcriber's check of packed windows
+    for a language switch (never needed on an English-only model)."""
+
+    name = "ensemble"
+
+    def __init__(self, settings: Any) -> None:
+        self._settings = settings
+        self._identifier: TextLanguageEnsemble | None = None
+
+    def _ensemble(self) -> TextLanguageEnsemble:
+        if self._identifier is None:
+            self._identifier = shared_ensemble_identifier(self._settings)
+        return self._identifier
+
+    def identify(self, text: str) -> LanguageDistribution:
+        return self._ensemble().identify(text)
+
+    def analyze(self, text: str) -> Any:
+        """:meth:`TextLanguageEnsemble.analyze`: distribution, decision and spans."""
+        return self._ensemble().analyze(text)
