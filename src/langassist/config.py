@@ -161,7 +161,9 @@ class AsrSettings:
     pack_windows: bool = False
     """Decode consecutive VAD windows of a track as one Whisper input (up to 28 s of
     speech, the silence between them cut to 0.3 s): fewer encoder passes on two-party
-    calls, where each channel is silent while the other side talks."""
+    calls, where each channel is silent while the other side talks. A pack is decoded
+    in one language; a window whose text reads as another language is decoded again
+    alone (so a language switch between turns is kept)."""
     encode_once: bool = True
     """Reuse the language detection's encoder pass for decoding (multilingual models):
     the same result with one encoder pass per window instead of two."""

@@ -109,7 +109,8 @@ class DecodeOptions:
     """Decode consecutive VAD windows of a track as one input of up to ``MAX_WINDOW_S``
     (the silence between them cut to ``PACK_GAP_S``), times mapped back to the track; a
     segment that spans two packed windows is split between them by its words. The
-    windows share one language distribution."""
+    windows share one language distribution, except a window decoded again alone because
+    its text reads as another language (see :meth:`FasterWhisperTranscriber._decode_pack`)."""
     encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
