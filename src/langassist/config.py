@@ -191,11 +191,11 @@ class AsrSettings:
     decoding language has probability below this is decoded again in the next most
     probable language (among ``candidate_languages`` when set), and the more probable
     transcript is kept, so accented English that Whisper labels as another language
-    comes out in English. speech-en-accented with whisper-base, language detected: WER
-    36.8 -> 31.3 % (plain faster-whisper 32.2 %), 6 % more decoding time; no
-    speech-multilingual transcript changes (benchmarks/README.md section 1b). But in
-    one test run it decoded a customer's Spanish turn in English and lost its words
-    (the English decode scored higher), so it is not on by default."""
+    comes out in English. speech-en-accented with whisper-base, language detected, three
+    runs: WER 31.3-33.6 % with it, 32.7-36.8 % without (plain faster-whisper 32.2-32.8 %);
+    no speech-multilingual transcript changes language (benchmarks/README.md section 1b).
+    But in one test run it decoded a customer's Spanish turn in English and lost its
+    words (the English decode scored higher), so it is not on by default."""
 
     def __post_init__(self) -> None:
         _check_range("asr.cpu_threads", self.cpu_threads, 1, 256)

@@ -885,7 +885,7 @@ class FasterWhisperTranscriber:
             if language is None and not restrict and top:
                 language = top
         if restrict and distribution is not None and distribution.probabilities:
-            language = max(options.candidate_languages, key=distribution.probability)
+            language = self._decoding_language(distribution)
         return distribution, language
 
     # -- helpers -------------------------------------------------------------------
@@ -973,6 +973,12 @@ class FasterWhisperTranscriber:
             segments = self._decode_switched(audio, pack, offset_s, speech, segments, dropped)
         return segments, dropped
 
+    def _decoding_language(self, distribution: LanguageDistribution) -> str | None:
+        """The language a window with this (detected) distribution is decoded in: the most
+        probable of ``candidate_languages`` when set, else the top language."""
+        candidates = self.options.candidate_languages
+        return max(candidates, key=distribution.probability) if candidates else distribution.top
+
     def _decode_switched(
         self,
         audio: np.ndarray,
@@ -989,8 +995,7 @@ class FasterWhisperTranscriber:
         distribution = next((segment.language for segment in segments if segment.language), None)
         if distribution is None or not distribution.probabilities:
             return segments
-        candidates = self.options.candidate_languages
-        decoded_in = max(candidates, key=distribution.probability) if candidates else distribution.top
+        decoded_in = self._decoding_language(distribution)
         spans = [(offset_s + start / SAMPLE_RATE_HZ, offset_s + end / SAMPLE_RATE_HZ) for start, end in pack]
         owner = [_owner_of(spans, segment) for segment in segments]
         texts = [" ".join(s.text.strip() for s, o in zip(segments, owner, strict=True) if o == i)
@@ -1035,7 +1040,7 @@ class FasterWhisperTranscriber:
         elif self.multilingual and (restrict or (options.detect_language and language is not None)):
             distribution = self.detect_language(window)
         if restrict and distribution is not None and distribution.probabilities:
-            language = max(options.candidate_languages, key=distribution.probability)
+            language = self._decoding_language(distribution)
         if options.encoder_pad_s is not None:
             if reused:  # the fitted pass encodes its own (shorter) input
                 _EncoderCache.install(self._model).release()
