@@ -164,6 +164,14 @@ class AsrSettings:
     calls, where each channel is silent while the other side talks. A pack is decoded
     in one language; a window whose text reads as another language is decoded again
     alone (so a language switch between turns is kept)."""
+    segment_language_check: bool = True
+    """Multilingual models, language detected: a segment Whisper decoded with little
+    confidence (mean word probability under 0.5, at least 3 words and 1 s) among others
+    of the same window or pack has its language detected again on its own audio, and is
+    decoded again when that is another language and the new words are clearly more
+    probable. Keeps a language switch within one VAD window (an English and a Spanish
+    sentence less than about 2 s apart), which one detection per window turns into
+    garble."""
     encode_once: bool = True
     """Reuse the language detection's encoder pass for decoding (multilingual models):
     the same result with one encoder pass per window instead of two."""

@@ -97,6 +97,7 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         detect_language=asr.detect_language,
         candidate_languages=asr.candidate_languages,
         pack_windows=asr.pack_windows,
+        segment_language_check=asr.segment_language_check,
         encode_once=asr.encode_once,
         one_pass=asr.one_pass,
         batch_size=asr.batch_size,

@@ -177,3 +177,29 @@ def test_audit_packs_keep_a_customer_language_switch() -> None:
     assert spanish, [u.text for u in track.utterances]
     assert spanish[0].language is not None and spanish[0].language.top == "es"
     assert "order" in track.text.lower() and "email" in track.text.lower()
+
+
+@pytest.mark.parametrize("pipeline", ["audit", "live"])
+def test_a_language_switch_within_one_vad_window_is_kept(pipeline: str) -> None:
+    """The same three sentences 0.8 s apart: one VAD window, one language detection
+    (English), and the Spanish sentence decoded in English comes out as garble
+    ("Losiento, not the endo, look instant me, Ethan."; packed, a "no, no, no" loop).
+    Its words are unsure, its own audio is detected as Spanish, and it is decoded again
+    in Spanish."""
+    pieces = [af.speech("I would like to check the status of my order, please.", "en-us", 16000), af.silence(0.8),
+              af.speech("Lo siento, no entiendo lo que usted me dice.", "es", 16000), af.silence(0.8),
+              af.speech("Can you send me an email with the details?", "en-us", 16000)]
+    settings = service.load_settings(pipeline, environ={})
+    assert settings.asr.segment_language_check
+    transcriber = service.create_transcriber(settings)
+    from langassist.service import guard_options
+    from langassist.stages.asr import transcribe_track
+
+    track = transcribe_track(transcriber, np.concatenate(pieces).astype(np.float32), call_id="switch",
+                             track="customer", language=None, guards=guard_options(settings))
+    spanish = [u for u in track.utterances if "entiendo" in u.text.lower()]
+    assert spanish, [u.text for u in track.utterances]
+    assert spanish[0].language is not None and spanish[0].language.top == "es"
+    english = [u for u in track.utterances if u is not spanish[0]]
+    assert english and all(u.language is not None and u.language.top == "en" for u in english)
+    assert "order" in track.text.lower() and "email" in track.text.lower()

@@ -146,7 +146,7 @@ def test_streaming_transcribers_give_partials_and_finals_their_own_options() -> 
     settings = StreamingSettings(encoder_pad_s=3.0, encoder_min_s=6.0, final_beam_size=5)
     partial, final = streaming_transcribers(Engine(), settings)  # type: ignore[arg-type]
     assert partial.options == {"vad_filter": False, "one_pass": False, "encoder_pad_s": 3.0, "encoder_min_s": 6.0,  # type: ignore[attr-defined]
-                               "without_timestamps": True, "temperatures": (0.0,)}
+                               "without_timestamps": True, "temperatures": (0.0,), "segment_language_check": False}
     assert final.options == {"vad_filter": False, "one_pass": False, "encoder_pad_s": 3.0, "encoder_min_s": 8.0,  # type: ignore[attr-defined]
                              "without_timestamps": True, "beam_size": 5}
     plain = BurstTranscriber()

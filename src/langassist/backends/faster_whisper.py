@@ -72,6 +72,22 @@ that windows of similar length share a batch (the input depends on the window al
 SWITCH_TEXT_P = 0.5
 """``pack_windows``: a packed window whose text reads as another language than the
 pack's with at least this probability (text language ID) is decoded again alone."""
+UNSURE_WORD_P = 0.5
+"""``segment_language_check``: a segment whose words' mean probability is below this is
+unsure, and its language is detected again on its own audio."""
+UNSURE_MIN_WORDS = 3
+UNSURE_MIN_S = 1.0
+"""Shorter or fewer-word segments are not checked (too little audio to detect a language)."""
+SEGMENT_SWITCH_P = 0.5
+"""An unsure segment is decoded again in the language detected on its own audio when that
+language differs from its window's and has at least this probability."""
+SEGMENT_SWITCH_GAIN = 0.15
+"""The new transcript replaces the segment only when its words' mean probability is at
+least this much higher."""
+SEGMENT_PAD_S = 0.2
+"""The audio decoded again starts this long before the segment's first word..."""
+SEGMENT_TAIL_S = 1.0
+"""...and ends at the next segment, at most this long after the segment's end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,13 @@ class DecodeOptions:
     segment that spans two packed windows is split between them by its words. The
     windows share one language distribution, except a window decoded again alone because
     its text reads as another language (see :meth:`FasterWhisperTranscriber._decode_pack`)."""
+    segment_language_check: bool = True
+    """Multilingual models, language detected: a segment of a window (or pack) that
+    Whisper decoded with little confidence, among others of the same decode, has its
+    language detected again on its own audio; when that reads as another language, it is
+    decoded again in it (see :meth:`FasterWhisperTranscriber._recheck_unsure`). Catches a
+    speaker switching language within one VAD window, which one detection per window
+    decodes as garble."""
     encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
@@ -911,6 +934,7 @@ class FasterWhisperTranscriber:
             "pack_max_s": options.pack_max_s,
             "batch_size": options.batch_size,
             "second_language_below": options.second_language_below,
+            "segment_language_check": options.segment_language_check,
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -936,9 +960,12 @@ class FasterWhisperTranscriber:
         prompt: str | None,
         speech: list[tuple[int, int]] | None = None,
         decoded: list[Segment] | None = None,
+        recheck: bool = True,
     ) -> tuple[list[Segment], list[str]]:
         """Decode one window, or several joined into one input (``pack_windows``);
-        ``decoded``: that input already decoded (a batched first pass).
+        ``decoded``: that input already decoded (a batched first pass); ``recheck``: end
+        with :meth:`_recheck_unsure` (``False`` for the decodes within this one, whose
+        segments it checks at the end).
 
         Whisper can end a joined input early, taking the rest for silence: the windows it
         did not reach are decoded again, joined again when they are several and some
@@ -949,15 +976,19 @@ class FasterWhisperTranscriber:
         language detection.
         """
         tail_s = _silent_tail_s(pack[-1], speech)
-        if len(pack) == 1:
-            if decoded is not None:
-                return decoded, []
-            start, end = pack[0]
-            return self._decode_window(
-                audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt, tail_s
-            )
-        window, pieces = _join(audio, pack, offset_s)
+        check = (language is None and self.multilingual and self.options.segment_language_check
+                 and self.options.detect_language)
         dropped: list[str] = []
+        if len(pack) == 1:
+            if decoded is None:
+                start, end = pack[0]
+                decoded, dropped = self._decode_window(
+                    audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt, tail_s
+                )
+            if check and recheck:
+                decoded = self._recheck_unsure(audio, offset_s, decoded)
+            return decoded, dropped
+        window, pieces = _join(audio, pack, offset_s)
         if decoded is None:
             decoded, dropped = self._decode_window(window, language, 0.0, prompt, tail_s)
         segments = _unpack(decoded, pieces)
@@ -965,12 +996,16 @@ class FasterWhisperTranscriber:
         if missed:
             again = [[item] for item in missed] if len(missed) == len(pack) else pack_windows(missed)
             for sub in again:
-                more, more_dropped = self._decode_pack(audio, sub, language, offset_s, None, speech)
+                more, more_dropped = self._decode_pack(
+                    audio, sub, language, offset_s, None, speech, recheck=False
+                )
                 segments.extend(more)
                 dropped.extend(more_dropped)
             segments.sort(key=lambda segment: segment.start_s)
         if language is None and self.multilingual and self.text_identifier is not None:
             segments = self._decode_switched(audio, pack, offset_s, speech, segments, dropped)
+        if check and recheck:
+            segments = self._recheck_unsure(audio, offset_s, segments)
         return segments, dropped
 
     def _decoding_language(self, distribution: LanguageDistribution) -> str | None:
@@ -1005,7 +1040,9 @@ class FasterWhisperTranscriber:
             return segments
         kept = [segment for segment, o in zip(segments, owner, strict=True) if o not in switched]
         for index in sorted(switched):
-            again, more_dropped = self._decode_pack(audio, [pack[index]], None, offset_s, None, speech)
+            again, more_dropped = self._decode_pack(
+                audio, [pack[index]], None, offset_s, None, speech, recheck=False
+            )
             if not again:
                 kept.extend(s for s, o in zip(segments, owner, strict=True) if o == index)
                 continue
@@ -1014,6 +1051,68 @@ class FasterWhisperTranscriber:
             kept.extend(again)
             dropped.extend(more_dropped)
         return sorted(kept, key=lambda segment: segment.start_s)
+
+    def _recheck_unsure(self, audio: np.ndarray, offset_s: float, segments: list[Segment]) -> list[Segment]:
+        """``segment_language_check``: ``segments`` (of one decode, times from the start
+        of ``audio`` plus ``offset_s``), with each unsure one decoded again in the
+        language detected on its own audio, when that language is another one.
+
+        A segment is checked when its words' mean probability is under ``UNSURE_WORD_P``
+        (with at least ``UNSURE_MIN_WORDS`` words over ``UNSURE_MIN_S``) and another
+        segment shares its language distribution (it was one part of a detection over
+        more audio; a lone segment's audio is what the detection heard). The new decode
+        replaces it only when its words are ``SEGMENT_SWITCH_GAIN`` more probable on
+        average, so accented speech that the detection on little audio mislabels keeps
+        its transcript.
+        """
+        shared: dict[LanguageDistribution, int] = {}
+        for segment in segments:
+            if segment.language:
+                shared[segment.language] = shared.get(segment.language, 0) + 1
+        out: list[Segment] = []
+        for index, segment in enumerate(segments):
+            confidence = _mean_word_probability(segment.words)
+            if (
+                confidence is None or confidence >= UNSURE_WORD_P or not segment.language
+                or shared.get(segment.language, 0) < 2 or len(segment.words) < UNSURE_MIN_WORDS
+                or segment.words[-1].end_s - segment.words[0].start_s < UNSURE_MIN_S
+            ):
+                out.append(segment)
+                continue
+            before = out[-1].end_s if out else offset_s
+            after = segments[index + 1].start_s if index + 1 < len(segments) else None
+            # Up to the next segment (at most SEGMENT_TAIL_S past this one's end): a
+            # looping decode's last word times fall short of the speech.
+            start_s = max(before, segment.words[0].start_s - SEGMENT_PAD_S, offset_s)
+            end_s = max(segment.end_s, segment.words[-1].end_s) + SEGMENT_TAIL_S
+            if after is not None:
+                end_s = min(end_s, max(after, segment.words[-1].end_s))
+            piece = audio[int(round((start_s - offset_s) * SAMPLE_RATE_HZ)):int(round((end_s - offset_s) * SAMPLE_RATE_HZ))]
+            replaced = self._decode_in_own_language(piece, start_s, segment, confidence)
+            out.extend(replaced if replaced is not None else [segment])
+        return out
+
+    def _decode_in_own_language(
+        self, piece: np.ndarray, start_s: float, segment: Segment, confidence: float
+    ) -> list[Segment] | None:
+        """``piece`` (the audio of ``segment``, starting at ``start_s``) decoded in the
+        language detected on it, when that is another language than the segment's and the
+        new words are more probable (see :meth:`_recheck_unsure`); else ``None``."""
+        assert segment.language is not None
+        distribution = self.detect_language(piece)
+        if not distribution.probabilities:
+            return None
+        language = self._decoding_language(distribution)
+        if (language is None or language == self._decoding_language(segment.language)
+                or distribution.probability(language) < SEGMENT_SWITCH_P):
+            return None
+        again, _ = self._decode_window(piece, language, start_s)
+        now = _mean_word_probability([word for candidate in again for word in candidate.words])
+        if now is None or now < confidence + SEGMENT_SWITCH_GAIN:
+            return None
+        logger.debug("unsure segment at %.2f s reads as %s on its own audio: decoded again",
+                     segment.start_s, language)
+        return [_with_language(candidate, distribution) for candidate in again]
 
     def _decode_window(
         self,
@@ -1407,6 +1506,18 @@ def _ranked_languages(ranked: list[tuple[str, float]]) -> tuple[LanguageDistribu
         {token[2:-2]: float(probability) for token, probability in ranked}
     )
     return distribution, (str(ranked[0][0])[2:-2] if ranked else None)
+
+
+def _mean_word_probability(words: Sequence[Word]) -> float | None:
+    """Mean probability of ``words``, a run of the same word counted once (its first):
+    Whisper looping on "no, no, no, ..." grows surer with each repeat."""
+    probabilities: list[float] = []
+    previous = None
+    for word, key in zip(words, _keys([word.text for word in words]), strict=True):
+        if key != previous or not key:
+            probabilities.append(word.probability)
+        previous = key
+    return sum(probabilities) / len(probabilities) if probabilities else None
 
 
 def _with_language(segment: Segment, distribution: LanguageDistribution) -> Segment:

@@ -126,7 +126,8 @@ def streaming_transcribers(
     ``without_timestamps``. Partials decode at temperature 0 only (bounded work, and a
     bad partial is soon replaced); the final keeps the engine's temperature fallback
     (a repetition loop or a low log-probability is decoded again, as offline) and
-    decodes at ``final_beam_size``. An engine without ``with_options`` is used as it
+    decodes at ``final_beam_size``; only the final checks unsure segments for a
+    language switch (``segment_language_check``). An engine without ``with_options`` is used as it
     is for both.
     """
     with_options = getattr(transcriber, "with_options", None)
@@ -139,7 +140,10 @@ def streaming_transcribers(
         "encoder_min_s": settings.encoder_min_s,
         "without_timestamps": settings.without_timestamps,
     }
-    partial = with_options(**changes, temperatures=(0.0,), **({"beam_size": beam_size} if beam_size else {}))
+    # Partials skip the segment language check: a bad partial is soon replaced, and the
+    # final decode of the utterance checks its segments.
+    partial = with_options(**changes, temperatures=(0.0,), segment_language_check=False,
+                           **({"beam_size": beam_size} if beam_size else {}))
     final = with_options(**{**changes, "encoder_min_s": settings.final_encoder_min_s},
                          beam_size=settings.final_beam_size)
     return partial, final
