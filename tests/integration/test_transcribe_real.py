@@ -5,6 +5,7 @@ T10 R-tier (no words from silence, noise or hold music) and the stereo-call cont
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -156,27 +157,34 @@ def test_audit_decoding_batches_the_two_channels(tmp_path: Path) -> None:
         assert all(u.words for u in track.utterances)
 
 
-def test_audit_packs_keep_a_customer_language_switch() -> None:
-    """A customer channel: an English turn, a Spanish one, an English one, 3 s apart (the
-    agent speaks in between). The audit pipeline packs the three turns into one input,
-    decoded in one language (English), and the Spanish turn comes out as English-sounding
-    garble ("Los llanto, no endo, ..."). That text reads as Spanish, so the turn is
-    decoded again alone, with its own language detection, and comes out in Spanish."""
-    pieces = [af.speech("I would like to check the status of my order, please.", "en-us", 16000), af.silence(3.0),
-              af.speech("Lo siento, no entiendo lo que usted me dice.", "es", 16000), af.silence(3.0),
+def customer_switch(gap_s: float, settings: Any) -> tuple[Any, Any]:
+    """A customer channel: an English sentence, a Spanish one, an English one, ``gap_s``
+    apart, transcribed with ``settings`` and the language detected; the track and its
+    first utterance that holds the Spanish words."""
+    pieces = [af.speech("I would like to check the status of my order, please.", "en-us", 16000), af.silence(gap_s),
+              af.speech("Lo siento, no entiendo lo que usted me dice.", "es", 16000), af.silence(gap_s),
               af.speech("Can you send me an email with the details?", "en-us", 16000)]
-    settings = service.load_settings("audit", environ={})
-    assert settings.asr.pack_windows
-    transcriber = service.create_transcriber(settings)
     from langassist.service import guard_options
     from langassist.stages.asr import transcribe_track
 
-    track = transcribe_track(transcriber, np.concatenate(pieces).astype(np.float32), call_id="switch",
-                             track="customer", language=None, guards=guard_options(settings))
+    track = transcribe_track(service.create_transcriber(settings), np.concatenate(pieces).astype(np.float32),
+                             call_id="switch", track="customer", language=None, guards=guard_options(settings))
     spanish = [u for u in track.utterances if "entiendo" in u.text.lower()]
     assert spanish, [u.text for u in track.utterances]
     assert spanish[0].language is not None and spanish[0].language.top == "es"
     assert "order" in track.text.lower() and "email" in track.text.lower()
+    return track, spanish[0]
+
+
+def test_audit_packs_keep_a_customer_language_switch() -> None:
+    """The three turns 3 s apart (the agent speaks in between). The audit pipeline packs
+    them into one input, decoded in one language (English), and the Spanish turn comes
+    out as English-sounding garble ("Los llanto, no endo, ..."). That text reads as
+    Spanish, so the turn is decoded again alone, with its own language detection, and
+    comes out in Spanish."""
+    settings = service.load_settings("audit", environ={})
+    assert settings.asr.pack_windows
+    customer_switch(3.0, settings)
 
 
 @pytest.mark.parametrize("pipeline", ["audit", "live"])
@@ -186,20 +194,8 @@ def test_a_language_switch_within_one_vad_window_is_kept(pipeline: str) -> None:
     ("Losiento, not the endo, look instant me, Ethan."; packed, a "no, no, no" loop).
     Its words are unsure, its own audio is detected as Spanish, and it is decoded again
     in Spanish."""
-    pieces = [af.speech("I would like to check the status of my order, please.", "en-us", 16000), af.silence(0.8),
-              af.speech("Lo siento, no entiendo lo que usted me dice.", "es", 16000), af.silence(0.8),
-              af.speech("Can you send me an email with the details?", "en-us", 16000)]
     settings = service.load_settings(pipeline, environ={})
     assert settings.asr.segment_language_check
-    transcriber = service.create_transcriber(settings)
-    from langassist.service import guard_options
-    from langassist.stages.asr import transcribe_track
-
-    track = transcribe_track(transcriber, np.concatenate(pieces).astype(np.float32), call_id="switch",
-                             track="customer", language=None, guards=guard_options(settings))
-    spanish = [u for u in track.utterances if "entiendo" in u.text.lower()]
-    assert spanish, [u.text for u in track.utterances]
-    assert spanish[0].language is not None and spanish[0].language.top == "es"
-    english = [u for u in track.utterances if u is not spanish[0]]
+    track, spanish = customer_switch(0.8, settings)
+    english = [u for u in track.utterances if u is not spanish]
     assert english and all(u.language is not None and u.language.top == "en" for u in english)
-    assert "order" in track.text.lower() and "email" in track.text.lower()
