@@ -146,7 +146,7 @@ def test_candidate_languages_bound_the_language_decoded_in() -> None:
     (None, {}, True),
     ("en", {}, False),  # a forced language is never changed
     (None, {"segment_language_check": False}, False),
-    (None, {"detect_language": False}, False),
+    (None, {"detect_language": False}, True),  # that only adds a detection to forced languages
 ])
 def test_decode_pack_checks_only_detected_languages(language: str | None, options: dict[str, Any], checked: bool) -> None:
     fake = FakeRecheck(SPANISH, **options)

@@ -976,8 +976,9 @@ class FasterWhisperTranscriber:
         language detection.
         """
         tail_s = _silent_tail_s(pack[-1], speech)
-        check = (language is None and self.multilingual and self.options.segment_language_check
-                 and self.options.detect_language)
+        # With no language given, every window's language is detected (``detect_language``
+        # only adds a detection when the language is forced).
+        check = language is None and self.multilingual and self.options.segment_language_check
         dropped: list[str] = []
         if len(pack) == 1:
             if decoded is None:
