@@ -172,6 +172,20 @@ class AsrSettings:
     probable. Keeps a language switch within one VAD window (an English and a Spanish
     sentence less than about 2 s apart), which one detection per window turns into
     garble."""
+    span_language_check: bool = True
+    """``one_pass``, multilingual model, language detected, VAD on: every VAD speech span
+    (1.5 s or more) of an input holding several is read for its language from the
+    input's own encoder output (no extra encoder pass). A span that reads as another
+    language than its words were decoded in (probability 0.3 or more) has its language
+    detected on its own audio; when that confirms it (0.5 or more), the span is decoded
+    again alone in that language. Catches a turn that one detection per input turns
+    into a translation (a French turn packed between English ones came out as fluent
+    English)."""
+    skipped_speech_check: bool = True
+    """With VAD on: speech that Whisper left out of a window it decoded (at least 1.5 s of
+    VAD speech that no segment covers) is decoded again alone, with its own language
+    detection. Whisper can skip a whole turn: a customer's Spanish sentence 1 s after an
+    English one, in a window decoded in English, otherwise vanishes from the transcript."""
     encode_once: bool = True
     """Reuse the language detection's encoder pass for decoding (multilingual models):
     the same result with one encoder pass per window instead of two."""

@@ -122,3 +122,46 @@ def test_multilingual_spoken_language_subset(shared_data_dir: Path) -> None:
 @pytest.mark.slow
 def test_multilingual_spoken_language_full(shared_data_dir: Path) -> None:
     _check_spoken_language(shared_data_dir, full=True)
+
+
+# (foreign clip, English clip before, English clip after): fleurs-es-009 between these two
+# is the call where Whisper base skipped the whole Spanish turn (a window decoded in
+# English; benchmarks/README.md section 1c); one call for each other language.
+SWITCH_CALLS = (
+    ("fleurs-es-009", 8, 13), ("fleurs-de-000", 0, 5), ("fleurs-fr-000", 2, 7), ("fleurs-pt-001", 7, 12),
+)
+
+
+@pytest.mark.parametrize("pipeline", [None, "audit"])
+def test_a_real_customer_turn_in_another_language_is_kept(pipeline: str | None, shared_data_dir: Path) -> None:
+    """Real speech: an English clip, 1 s of silence, a German/Spanish/French/Portuguese
+    clip, 1 s, another English clip, as one customer track (one VAD window). Every
+    foreign turn must come out with text, in its own language (what
+    ``benchmarks/language_switch.py`` measures over all 40 clips)."""
+    import numpy as np
+
+    from langassist.audio import decode
+    from langassist.service import guard_options
+    from langassist.stages.asr import transcribe_track
+
+    native = _native(shared_data_dir)
+    if not (shared_data_dir / "speech-multilingual" / "manifest.tsv").is_file():
+        pytest.skip("speech-multilingual is absent from the shared data folder")
+    foreign = {item.id: item for item in load_speech_set("speech-multilingual", shared_data_dir)}
+    settings = service.load_settings(pipeline, {"asr.model": "whisper-base"}, environ={})
+    transcriber = _transcriber(settings)
+    gap = np.zeros(16000, dtype=np.float32)
+    failures = []
+    for clip_id, before, after in SWITCH_CALLS:
+        item = foreign[clip_id]
+        parts = [next(iter(decode(path).tracks.values()))
+                 for path in (native[before].audio_path, item.audio_path, native[after].audio_path)]
+        start_s = (parts[0].size + gap.size) / 16000
+        end_s = start_s + parts[1].size / 16000
+        track = transcribe_track(transcriber, np.concatenate([parts[0], gap, parts[1], gap, parts[2]]),
+                                 call_id="switch", track="customer", guards=guard_options(settings))
+        turn = [u for u in track.utterances if start_s - 0.5 < 0.5 * (u.start_s + u.end_s) < end_s + 0.5]
+        languages = [u.language.top if u.language else None for u in turn]
+        if not turn or any(language != item.language for language in languages):
+            failures.append(f"{clip_id}: {languages} {[u.text for u in track.utterances]}")
+    assert not failures, failures

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 
 from langassist.backends import faster_whisper as fw
 from langassist.backends.base import Segment
@@ -143,7 +144,7 @@ def one_pass_transcriber(heard_s: list[float]) -> tuple[fw.FasterWhisperTranscri
 
     def first(inputs: list[Any]) -> list[tuple[list[Segment], None, str]]:
         assert not passes  # the first pass of each window comes first
-        return [(hear(entry.window, entry.offset_s), None, "en") for entry in inputs]
+        return [(hear(entry.window, entry.offset_s), None, "en", ()) for entry in inputs]
 
     def fitted(window: np.ndarray, language: Any, offset_s: float, prompt: Any, *,
                full_input: bool = False, pad_s: float | None = None) -> list[Segment]:
@@ -263,3 +264,60 @@ def test_the_service_gives_packing_transcribers_a_lazy_text_identifier(monkeypat
     assert made[0]["text_identifier"] is None
     identifier = made[1]["text_identifier"]
     assert isinstance(identifier, LazyEnsembleIdentifier) and identifier._identifier is None  # not built yet
+
+
+def test_unheard_speech_lists_speech_a_heard_window_left_out() -> None:
+    window = (0, 30 * SR)
+    speech = [(1 * SR, 5 * SR), (8 * SR, 12 * SR), (13 * SR, 19 * SR), (21 * SR, 29 * SR)]
+    # Whisper heard the first and the last turn, and skipped the two in between
+    heard = [Segment(1.0, 5.0, "first"), Segment(21.2, 28.8, "last")]
+    runs = fw._unheard_speech([window], speech, heard, offset_s=0.0)
+    pad = fw.UNHEARD_SLACK_S + fw.UNHEARD_PAD_S
+    # one stretch (their gap is under 2 s), not counting the slivers at the edges of the
+    # last segment (timestamps are not that exact), decoded with some of its surroundings
+    assert runs == [(int((8 - pad) * SR), int((19 + pad) * SR))]
+    # the input never reaches into a segment
+    tight = [Segment(1.0, 7.9, "first"), Segment(19.1, 28.8, "last")]
+    assert fw._unheard_speech([window], speech, tight, offset_s=0.0) == [(int(7.9 * SR), int(19.1 * SR))]
+    # times in the track: the segments are offset, the spans are not
+    shifted = [Segment(s.start_s + 100.0, s.end_s + 100.0, s.text) for s in heard]
+    assert fw._unheard_speech([window], speech, shifted, offset_s=100.0) == runs
+
+
+def test_unheard_speech_ignores_short_gaps_and_windows_with_nothing_heard() -> None:
+    speech = [(1 * SR, 6 * SR)]
+    # the segment ends 1 s before the speech does: under 1.5 s
+    assert fw._unheard_speech([(0, 7 * SR)], speech, [Segment(1.0, 5.0, "x")], offset_s=0.0) == []
+    # a window nothing was decoded in is not this check's (silence, or _unheard's)
+    assert fw._unheard_speech([(0, 7 * SR), (10 * SR, 20 * SR)], [*speech, (11 * SR, 19 * SR)],
+                              [Segment(1.0, 6.0, "x")], offset_s=0.0) == []
+    # a segment between two uncovered pieces keeps them apart (2 s, then 1 s: too short)
+    segments = [Segment(2.5, 3.5, "a"), Segment(5.5, 6.5, "b")]
+    assert fw._unheard_speech([(0, 10 * SR)], [(0, 10 * SR)], segments, offset_s=0.0) == [
+        (0, int(2.5 * SR)), (int(6.5 * SR), 10 * SR)
+    ]
+
+
+def test_speech_skipped_mid_window_is_decoded_again_alone() -> None:
+    """One window of three turns: Whisper (faked, English only) skips the middle one;
+    that stretch is decoded again on its own, and its segment joins the rest."""
+    options = fw.DecodeOptions(one_pass=False, vad_window_context_s=0.0)
+    transcriber = fw.FasterWhisperTranscriber("unused", name="fake", options=options, model=FakeWhisper())
+    speech = [(1 * SR, 5 * SR), (7 * SR, 19 * SR), (21 * SR, 29 * SR)]
+    transcriber._speech_spans = lambda audio: speech  # type: ignore[method-assign]
+    calls: list[tuple[float, float, Any]] = []
+
+    def decode(window: np.ndarray, language: Any, offset_s: float, prompt: Any = None,
+               tail_s: float = 0.0) -> tuple[list[Segment], list[str]]:
+        calls.append((offset_s, window.size / SR, language))
+        if len(calls) == 1:  # the whole window: the middle turn left out
+            return [Segment(51.0, 55.0, "first"), Segment(71.0, 79.0, "last")], []
+        return [Segment(offset_s + 0.8, offset_s + 12.5, "the middle")], []
+
+    transcriber._decode_window = decode  # type: ignore[method-assign]
+    result = transcriber.transcribe(np.zeros(30 * SR, dtype=np.float32), offset_s=50.0)
+    pad = fw.UNHEARD_SLACK_S + fw.UNHEARD_PAD_S
+    assert calls[0][:2] == (51.0, 28.0)
+    assert calls[1] == (pytest.approx(50.0 + 7 - pad), pytest.approx(12 + 2 * pad), "en")
+    assert [s.text for s in result.segments] == ["first", "the middle", "last"]
+    assert len(calls) == 2  # the stretch decoded alone is not checked again

@@ -88,6 +88,34 @@ SEGMENT_PAD_S = 0.2
 """The audio decoded again starts this long before the segment's first word..."""
 SEGMENT_TAIL_S = 1.0
 """...and ends at the next segment, at most this long after the segment's end."""
+UNHEARD_SPEECH_S = 1.5
+"""A stretch of VAD speech inside a decoded window that no segment covers, of at least
+this many seconds, is decoded again alone (Whisper can skip speech mid-window: a Spanish
+turn 1 s after an English one, in a window decoded in English, left out entirely)."""
+ENCODER_FRAMES_PER_S = 50
+"""Whisper's encoder output frames per second of input (two 10 ms mel frames each)."""
+SPAN_MIN_S = 1.5
+"""``span_language_check``: VAD speech spans at least this long are read for their
+language, when an input holds two or more of them."""
+SPAN_BATCH = 8
+"""Span language reads run in batches of at most this many spans."""
+SPAN_SCREEN_P = 0.3
+"""A span whose language read from the input's encoder output is another language than
+the input was decoded in, with at least this probability, has its language detected
+again on its own audio..."""
+SPAN_SWITCH_P = 0.5
+"""...and is decoded again alone when that detection gives another language at least
+this probability..."""
+SPAN_SWITCH_GAIN = 0.0
+"""...and the new words replace the old only when their mean probability is at least
+this much higher (accented English that its own detection calls another language
+decodes into less probable words)."""
+UNHEARD_SLACK_S = 0.5
+"""A segment is taken to cover this much speech either side of its timestamps (they are
+not exact), so slivers at its edges are never decoded again."""
+UNHEARD_PAD_S = 0.2
+"""The audio of an unheard stretch is decoded with up to this much more of its
+surroundings (never reaching into a segment)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +162,20 @@ class DecodeOptions:
     decoded again in it (see :meth:`FasterWhisperTranscriber._recheck_unsure`). Catches a
     speaker switching language within one VAD window, which one detection per window
     decodes as garble."""
+    span_language_check: bool = True
+    """``one_pass``, multilingual, language detected, VAD: each VAD speech span (of at
+    least ``SPAN_MIN_S``) of an input holding several is read for its language from the
+    input's own encoder output (the span's frames, the rest replaced by encoded silence:
+    one decoder step per span, no encoder pass). A span that reads as another language
+    than the input's has its language detected on its own audio, and when that confirms
+    it, is decoded again alone in it, replacing the words decoded over it. Catches a
+    turn in another language that one detection per input decodes as a translation (a
+    French turn packed between English ones came out as fluent English)."""
+    skipped_speech_check: bool = True
+    """With VAD: a stretch of at least ``UNHEARD_SPEECH_S`` of VAD speech, inside a window
+    or pack Whisper decoded, that no segment covers is decoded again alone (with its own
+    language detection when the language is not forced). Whisper can skip a whole turn:
+    a Spanish sentence 1 s after an English one, decoded in English, left out."""
     encode_once: bool = True
     """Reuse the encoder output of the language detection for decoding (one encoder pass
     per window instead of two on multilingual models)."""
@@ -448,6 +490,117 @@ def _unheard(
     return missing
 
 
+def _speech_in_input(
+    pack: list[tuple[int, int]], speech: list[tuple[int, int]], min_s: float = SPAN_MIN_S
+) -> list[tuple[float, float, int, int]]:
+    """The VAD speech spans of at least ``min_s`` in the input a pack is decoded from:
+    ``(start_s, end_s)`` in that input (its windows joined with ``PACK_GAP_S``, see
+    :func:`_join`) and ``(start, end)`` in the audio; none unless there are two or more
+    (one span's language is the input's own)."""
+    gap = int(PACK_GAP_S * SAMPLE_RATE_HZ) if len(pack) > 1 else 0
+    found: list[tuple[float, float, int, int]] = []
+    position = 0
+    for window_start, window_end in pack:
+        for span_start, span_end in speech:
+            start, end = max(span_start, window_start), min(span_end, window_end)
+            if end - start >= min_s * SAMPLE_RATE_HZ:
+                found.append(((position + start - window_start) / SAMPLE_RATE_HZ,
+                              (position + end - window_start) / SAMPLE_RATE_HZ, start, end))
+        position += window_end - window_start + gap
+    return found if len(found) > 1 else []
+
+
+def _without_span(segments: list[Segment], start_s: float, end_s: float) -> list[Segment]:
+    """``segments`` without the words whose middle falls in ``start_s..end_s`` (a segment
+    losing words in its middle is split in two; one without words goes by its middle)."""
+    out: list[Segment] = []
+    for segment in segments:
+        if not segment.words:
+            if not start_s <= 0.5 * (segment.start_s + segment.end_s) <= end_s:
+                out.append(segment)
+            continue
+        inside = [start_s <= 0.5 * (word.start_s + word.end_s) <= end_s for word in segment.words]
+        if not any(inside):
+            out.append(segment)
+            continue
+        group: list[Word] = []
+        for word, drop in zip(segment.words, inside, strict=True):
+            if not drop:
+                group.append(word)
+                continue
+            if group:
+                out.append(_from_words(segment, group))
+                group = []
+        if group:
+            out.append(_from_words(segment, group))
+    return out
+
+
+def _from_words(segment: Segment, words: list[Word]) -> Segment:
+    return dataclasses.replace(segment, start_s=words[0].start_s, end_s=words[-1].end_s,
+                               text=" ".join(word.text.strip() for word in words), words=tuple(words))
+
+
+def _unheard_speech(
+    pack: list[tuple[int, int]],
+    speech: list[tuple[int, int]],
+    segments: list[Segment],
+    offset_s: float,
+    min_speech_s: float = UNHEARD_SPEECH_S,
+    max_gap_s: float = MAX_GAP_S,
+    slack_s: float = UNHEARD_SLACK_S,
+    pad_s: float = UNHEARD_PAD_S,
+) -> list[tuple[int, int]]:
+    """Stretches of the pack's VAD ``speech`` (sample spans) that no segment covers, in
+    the windows some segment was decoded in (a window with none is :func:`_unheard`'s,
+    or silence to Whisper), as inputs to decode again: uncovered speech within
+    ``max_gap_s`` of more uncovered speech, with no segment in between, is one stretch;
+    stretches holding at least ``min_speech_s`` of speech are kept. A segment covers
+    ``slack_s`` more either side of its times; a stretch is decoded with ``slack_s +
+    pad_s`` of its surroundings, never reaching into a segment or out of its window."""
+    segment_spans = sorted((int(round((segment.start_s - offset_s) * SAMPLE_RATE_HZ)),
+                            int(round((segment.end_s - offset_s) * SAMPLE_RATE_HZ))) for segment in segments)
+    slack = int(slack_s * SAMPLE_RATE_HZ)
+    covered = [(start - slack, end + slack) for start, end in segment_spans]
+    pieces: list[tuple[int, int, int, int]] = []  # uncovered start, end, and the window's bounds
+    for window_start, window_end in pack:
+        if not any(c_start < window_end and c_end > window_start for c_start, c_end in covered):
+            continue
+        for span_start, span_end in speech:
+            start, end = max(span_start, window_start), min(span_end, window_end)
+            for cover_start, cover_end in covered:
+                if end <= start:
+                    break
+                if cover_end <= start or cover_start >= end:
+                    continue
+                if cover_start > start:
+                    pieces.append((start, cover_start, window_start, window_end))
+                start = max(start, cover_end)
+            if end > start:
+                pieces.append((start, end, window_start, window_end))
+    pieces.sort()
+    max_gap = int(max_gap_s * SAMPLE_RATE_HZ)
+    runs: list[list[int]] = []  # [start, end, speech samples, window start, window end]
+    for start, end, window_start, window_end in pieces:
+        if runs:
+            run = runs[-1]
+            joined = (run[3] == window_start and start - run[1] <= max_gap
+                      and not any(c_start < start and c_end > run[1] for c_start, c_end in covered))
+            if joined:
+                run[1], run[2] = end, run[2] + end - start
+                continue
+        runs.append([start, end, end - start, window_start, window_end])
+    pad = slack + int(pad_s * SAMPLE_RATE_HZ)
+    out: list[tuple[int, int]] = []
+    for start, end, speech_samples, window_start, window_end in runs:
+        if speech_samples < min_speech_s * SAMPLE_RATE_HZ:
+            continue
+        before = max([window_start, start - pad, *(s_end for s_start, s_end in segment_spans if s_end <= start)])
+        after = min([window_end, end + pad, *(s_start for s_start, s_end in segment_spans if s_start >= end)])
+        out.append((before, after))
+    return out
+
+
 def _window_of(
     audio: np.ndarray, pack: list[tuple[int, int]], offset_s: float
 ) -> tuple[np.ndarray, float]:
@@ -490,6 +643,8 @@ class _Input:
     language: str | None
     prompt: str | None
     tail_s: float
+    spans: tuple[tuple[float, float], ...] = ()
+    """Speech spans (seconds in the input) to read the language of (``span_language_check``)."""
 
 
 @dataclass(slots=True)
@@ -505,6 +660,7 @@ class _Prepared:
     tokenizer: Any
     prompt_tokens: list[int]
     max_new_tokens: int
+    span_languages: tuple[LanguageDistribution, ...] = ()
 
 
 class _EncoderCache:
@@ -591,6 +747,8 @@ class FasterWhisperTranscriber:
                 raise BackendError(f"could not load Whisper model from {self.model_dir}: {exc}") from exc
         self._model = model
         self.multilingual = bool(getattr(model.model, "is_multilingual", False))
+        self._silence: dict[int, np.ndarray] = {}
+        """Encoder output of silence, per input length in mel frames (span language reads)."""
 
     def with_options(self, **changes: Any) -> FasterWhisperTranscriber:
         """A transcriber sharing this one's loaded model, with some decode options changed
@@ -720,39 +878,50 @@ class FasterWhisperTranscriber:
         """The packs of ``jobs`` (first passes batched, see :meth:`_decode_inputs`), each
         then finished alone (packed windows the decode did not reach)."""
         inputs: list[_Input] = []
+        spans_of: list[list[tuple[float, float, int, int]]] = []
         for job in jobs:
             plan = plans[job.audio_index]
             window, decode_offset_s = _window_of(plan.audio, job.pack, job.offset_s)
+            spans = (_speech_in_input(job.pack, plan.speech) if self._checks_span_languages(plan.language)
+                     else [])
+            spans_of.append(spans)
             inputs.append(_Input(
                 window=window, offset_s=decode_offset_s, language=plan.language, prompt=job.prompt,
                 tail_s=_silent_tail_s(job.pack[-1], plan.speech),
+                spans=tuple((start_s, end_s) for start_s, end_s, _, _ in spans),
             ))
         out: list[tuple[list[Segment], list[str]]] = []
-        for job, segments in zip(jobs, self._decode_inputs(inputs), strict=True):
+        for job, spans, (segments, reads) in zip(jobs, spans_of, self._decode_inputs(inputs), strict=True):
             plan = plans[job.audio_index]
             out.append(self._decode_pack(
                 plan.audio, job.pack, plan.language, job.offset_s, None, plan.speech, decoded=segments,
+                span_languages=[(start, end, read) for (_, _, start, end), read in zip(spans, reads, strict=True)],
             ))
         return out
 
-    def _decode_inputs(self, inputs: list[_Input]) -> list[list[Segment]]:
+    def _decode_inputs(
+        self, inputs: list[_Input]
+    ) -> list[tuple[list[Segment], tuple[LanguageDistribution, ...]]]:
         """``one_pass`` decodes: each input's first pass (:meth:`_first_passes`), then its
         tail passes alone (:meth:`_decode_one_pass`), with the first pass's language
-        distribution on every segment."""
-        out: list[list[Segment]] = []
-        for entry, (segments, distribution, language) in zip(inputs, self._first_passes(inputs), strict=True):
+        distribution on every segment; and the language read for each of its spans."""
+        out: list[tuple[list[Segment], tuple[LanguageDistribution, ...]]] = []
+        for entry, (segments, distribution, language, reads) in zip(
+            inputs, self._first_passes(inputs), strict=True
+        ):
             segments = self._decode_one_pass(entry.window, language, entry.offset_s, entry.tail_s, segments)
             if distribution is not None:
                 segments = [_with_language(segment, distribution) for segment in segments]
-            out.append(segments)
+            out.append((segments, reads))
         return out
 
     def _first_passes(
         self, inputs: list[_Input]
-    ) -> list[tuple[list[Segment], LanguageDistribution | None, str | None]]:
+    ) -> list[tuple[list[Segment], LanguageDistribution | None, str | None, tuple[LanguageDistribution, ...]]]:
         """Each input encoded once (30 s, or fitted with ``one_pass_pad_s``), its language
         distribution read from that pass, and the first passes of inputs of one shape
-        generated as one batch: per input, its segments, distribution and language."""
+        generated as one batch: per input, its segments, distribution, language, and the
+        language read for each of its ``spans`` (:meth:`_span_languages`)."""
         model = self._model
         pad_s = self.options.one_pass_pad_s
         items: list[_Prepared] = []
@@ -768,11 +937,14 @@ class FasterWhisperTranscriber:
                 distribution, language = self._window_language(encoded, entry.language)
                 tokenizer = self._tokenizer(language)
                 prompt_tokens = self._prompt_tokens(tokenizer, entry.prompt)
+                reads = entry.spans and entry.language is None and self.multilingual
                 items.append(_Prepared(
                     entry=entry, frames=int(features.shape[-1]), encoded=encoded,
                     content_frames=content_frames, distribution=distribution, language=language,
                     tokenizer=tokenizer, prompt_tokens=prompt_tokens,
                     max_new_tokens=self._max_new_tokens(prompt_tokens, content_frames),
+                    span_languages=self._span_languages(encoded, int(features.shape[-1]), entry.spans)
+                    if reads else (),
                 ))
             decode_options = self._transcription_options()
             generated: dict[int, tuple[Any, float, float, float]] = {}
@@ -801,6 +973,7 @@ class FasterWhisperTranscriber:
                 ),
                 item.distribution,
                 item.language,
+                item.span_languages,
             )
             for index, item in enumerate(items)
         ]
@@ -935,6 +1108,8 @@ class FasterWhisperTranscriber:
             "batch_size": options.batch_size,
             "second_language_below": options.second_language_below,
             "segment_language_check": options.segment_language_check,
+            "span_language_check": options.span_language_check,
+            "skipped_speech_check": options.skipped_speech_check,
         }
 
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -961,11 +1136,13 @@ class FasterWhisperTranscriber:
         speech: list[tuple[int, int]] | None = None,
         decoded: list[Segment] | None = None,
         recheck: bool = True,
+        span_languages: Sequence[tuple[int, int, LanguageDistribution]] = (),
     ) -> tuple[list[Segment], list[str]]:
         """Decode one window, or several joined into one input (``pack_windows``);
         ``decoded``: that input already decoded (a batched first pass); ``recheck``: end
-        with :meth:`_recheck_unsure` (``False`` for the decodes within this one, whose
-        segments it checks at the end).
+        with the checks below (``False`` for the decodes within this one, whose segments
+        it checks at the end); ``span_languages``: the language read for each speech span
+        of the input (sample spans of ``audio``, :meth:`_decode_foreign_spans`).
 
         Whisper can end a joined input early, taking the rest for silence: the windows it
         did not reach are decoded again, joined again when they are several and some
@@ -973,7 +1150,10 @@ class FasterWhisperTranscriber:
         language detected and a ``text_identifier``, a window whose text reads as another
         language (a customer switching from English to Spanish between two packed turns
         comes out as English-sounding garble) is decoded again alone, with its own
-        language detection.
+        language detection. Then, in this order: speech Whisper left out of a window it
+        decoded (:meth:`_decode_unheard`), speech spans whose own language is not the one
+        their words were decoded in (:meth:`_decode_foreign_spans`), and unsure segments
+        (:meth:`_recheck_unsure`) are decoded again.
         """
         tail_s = _silent_tail_s(pack[-1], speech)
         # With no language given, every window's language is detected (``detect_language``
@@ -986,6 +1166,10 @@ class FasterWhisperTranscriber:
                 decoded, dropped = self._decode_window(
                     audio[start:end], language, offset_s + start / SAMPLE_RATE_HZ, prompt, tail_s
                 )
+            if recheck and speech and self._checks_skipped_speech():
+                decoded = self._decode_unheard(audio, pack, language, offset_s, speech, decoded, dropped)
+            if recheck and span_languages:
+                decoded = self._decode_foreign_spans(audio, offset_s, speech, decoded, span_languages, dropped)
             if check and recheck:
                 decoded = self._recheck_unsure(audio, offset_s, decoded)
             return decoded, dropped
@@ -1005,9 +1189,143 @@ class FasterWhisperTranscriber:
             segments.sort(key=lambda segment: segment.start_s)
         if language is None and self.multilingual and self.text_identifier is not None:
             segments = self._decode_switched(audio, pack, offset_s, speech, segments, dropped)
+        if recheck and speech and self._checks_skipped_speech():
+            segments = self._decode_unheard(audio, pack, language, offset_s, speech, segments, dropped)
+        if recheck and span_languages:
+            segments = self._decode_foreign_spans(audio, offset_s, speech, segments, span_languages, dropped)
         if check and recheck:
             segments = self._recheck_unsure(audio, offset_s, segments)
         return segments, dropped
+
+    def _checks_span_languages(self, language: str | None) -> bool:
+        """``span_language_check``: multilingual, language detected, real VAD spans."""
+        options = self.options
+        return options.span_language_check and options.vad_filter and self.multilingual and language is None
+
+    def _span_languages(
+        self, encoded: Any, frames: int, spans: Sequence[tuple[float, float]]
+    ) -> tuple[LanguageDistribution, ...]:
+        """The language of each span (seconds in the input) read from the input's encoder
+        output ``encoded`` (``frames`` mel frames): the span's encoder frames kept, all
+        others replaced by the encoder output of silence, and Whisper's language
+        detection (one decoder step) run on each, in batches. When that fails, every span
+        gets an empty distribution (nothing is decoded again) and a warning is logged."""
+        import ctranslate2
+
+        if not spans:
+            return ()
+        try:
+            output = np.array(encoded)
+            silence = self._silence.get(frames)
+            if silence is None:
+                from faster_whisper.audio import pad_or_trim
+
+                extractor = self._model.feature_extractor
+                quiet = extractor(np.zeros(frames * extractor.hop_length, dtype=np.float32))
+                silence = np.array(self._model.encode(pad_or_trim(quiet[:, :frames], frames)))
+                self._silence[frames] = silence
+            length = output.shape[1]
+            results: list[Any] = []
+            for begin in range(0, len(spans), SPAN_BATCH):  # bounded memory: 3 MB a span at 30 s
+                group = spans[begin:begin + SPAN_BATCH]
+                batch = np.repeat(silence[:1], len(group), axis=0)
+                for row, (start_s, end_s) in enumerate(group):
+                    first = max(0, int(start_s * ENCODER_FRAMES_PER_S))
+                    last = min(length, int(np.ceil(end_s * ENCODER_FRAMES_PER_S)))
+                    batch[row, first:last] = output[0, first:last]
+                results.extend(self._model.model.detect_language(ctranslate2.StorageView.from_array(batch)))
+        except Exception as exc:  # a check, not the transcript: the decode goes on without it
+            logger.warning("span language check skipped for this input: %s", exc)
+            return tuple(LanguageDistribution() for _ in spans)
+        return tuple(_ranked_languages(ranked)[0] for ranked in results)
+
+    def _decode_foreign_spans(
+        self,
+        audio: np.ndarray,
+        offset_s: float,
+        speech: list[tuple[int, int]] | None,
+        segments: list[Segment],
+        span_languages: Sequence[tuple[int, int, LanguageDistribution]],
+        dropped: list[str],
+    ) -> list[Segment]:
+        """``span_language_check``: ``segments`` of one input, with each speech span that
+        reads as another language than the words over it were decoded in (at least
+        ``SPAN_SCREEN_P``), and is detected as such on its own audio (at least
+        ``SPAN_SWITCH_P``), decoded again alone in that language (with up to
+        ``vad_window_context_s`` of its surroundings). Its words replace those
+        whose middle lies nearer to this span than to any other VAD speech (a translation's
+        word times match the audio poorly, and can fall in the silence around it)."""
+        out = segments
+        context = int(self.options.vad_window_context_s * SAMPLE_RATE_HZ)
+        for start, end, read in span_languages:
+            start_s, end_s = offset_s + start / SAMPLE_RATE_HZ, offset_s + end / SAMPLE_RATE_HZ
+            before = max((e for _, e in speech or () if e <= start), default=None)
+            after = min((b for b, _ in speech or () if b >= end), default=None)
+            cell_start = -np.inf if before is None else offset_s + 0.5 * (before + start) / SAMPLE_RATE_HZ
+            cell_end = np.inf if after is None else offset_s + 0.5 * (end + after) / SAMPLE_RATE_HZ
+            over = next((segment.language for segment in out if segment.language
+                         and start_s <= 0.5 * (segment.start_s + segment.end_s) <= end_s), None)
+            if over is None or not over.probabilities:
+                continue  # nothing decoded over it (the skipped-speech check's), or no evidence
+            decoded_in = self._decoding_language(over)
+            language = self._decoding_language(read)
+            if language is None or language == decoded_in or read.probability(language) < SPAN_SCREEN_P:
+                continue
+            # The span with up to a window's context of lead-in and tail, within its cell
+            first = max(0, start - context, int(np.ceil((cell_start - offset_s) * SAMPLE_RATE_HZ))
+                        if before is not None else 0)
+            last = min(audio.size, end + context, int((cell_end - offset_s) * SAMPLE_RATE_HZ)
+                       if after is not None else audio.size)
+            piece = audio[first:last]
+            own = self.detect_language(piece)
+            spoken = self._decoding_language(own)
+            if spoken is None or spoken == decoded_in or own.probability(spoken) < SPAN_SWITCH_P:
+                continue
+            again, more_dropped = self._decode_window(piece, spoken, offset_s + first / SAMPLE_RATE_HZ)
+            if not any(segment.text.strip() for segment in again):
+                continue
+            cell = (float(cell_start), float(cell_end))
+            before_p = _mean_word_probability([word for segment in out for word in segment.words
+                                               if cell[0] <= 0.5 * (word.start_s + word.end_s) <= cell[1]])
+            now_p = _mean_word_probability([word for segment in again for word in segment.words])
+            logger.debug("speech at %.2f s, decoded in %s, reads as %s on its own (words p %s -> %s)",
+                         start_s, decoded_in, spoken, before_p, now_p)
+            if before_p is not None and (now_p is None or now_p < before_p + SPAN_SWITCH_GAIN):
+                continue
+            out = sorted([*_without_span(out, *cell), *(_with_language(segment, own) for segment in again)],
+                         key=lambda segment: segment.start_s)
+            dropped.extend(more_dropped)
+        return out
+
+    def _checks_skipped_speech(self) -> bool:
+        """``skipped_speech_check``, which needs real VAD speech spans (without VAD the whole
+        input counts as one)."""
+        return self.options.skipped_speech_check and self.options.vad_filter
+
+    def _decode_unheard(
+        self,
+        audio: np.ndarray,
+        pack: list[tuple[int, int]],
+        language: str | None,
+        offset_s: float,
+        speech: list[tuple[int, int]],
+        segments: list[Segment],
+        dropped: list[str],
+    ) -> list[Segment]:
+        """``segments`` of a decoded pack, with each stretch of its speech that none covers
+        (:func:`_unheard_speech`) decoded again alone (its own language detection when the
+        language is not forced) and added."""
+        runs = _unheard_speech(pack, speech, segments, offset_s)
+        if not runs:
+            return segments
+        found = list(segments)
+        for run in runs:
+            logger.debug("%.1f s of speech at %.2f s left out of the decode: decoded again alone",
+                         (run[1] - run[0]) / SAMPLE_RATE_HZ, offset_s + run[0] / SAMPLE_RATE_HZ)
+            more, more_dropped = self._decode_pack(audio, [run], language, offset_s, None, speech, recheck=False)
+            found.extend(more)
+            dropped.extend(more_dropped)
+        return sorted(found, key=lambda segment: segment.start_s)
 
     def _decoding_language(self, distribution: LanguageDistribution) -> str | None:
         """The language a window with this (detected) distribution is decoded in: the most
@@ -1125,7 +1443,7 @@ class FasterWhisperTranscriber:
     ) -> tuple[list[Segment], list[str]]:
         options = self.options
         if self._one_pass():
-            return self._decode_inputs([_Input(window, offset_s, language, prompt, tail_s)])[0], []
+            return self._decode_inputs([_Input(window, offset_s, language, prompt, tail_s)])[0][0], []
         window_s = window.size / SAMPLE_RATE_HZ
         budget_s = max(MIN_BUDGET_S, options.max_decode_factor * window_s)
         distribution: LanguageDistribution | None = None
