@@ -178,8 +178,9 @@ class AsrSettings:
     input's own encoder output (no extra encoder pass). A span that reads as another
     language than its words were decoded in (probability 0.3 or more) has its language
     detected on its own audio; when that confirms it (0.5 or more), the span is decoded
-    again alone in that language. Catches a turn that one detection per input turns
-    into a translation (a French turn packed between English ones came out as fluent
+    again alone in that language, and the new words replace the old when they are more
+    probable on average. Catches a turn that one detection per input turns into a
+    translation (a French turn packed between English ones came out as fluent
     English)."""
     skipped_speech_check: bool = True
     """With VAD on: speech that Whisper left out of a window it decoded (at least 1.5 s of

@@ -168,7 +168,8 @@ class DecodeOptions:
     input's own encoder output (the span's frames, the rest replaced by encoded silence:
     one decoder step per span, no encoder pass). A span that reads as another language
     than the input's has its language detected on its own audio, and when that confirms
-    it, is decoded again alone in it, replacing the words decoded over it. Catches a
+    it, is decoded again alone in it, replacing the words decoded over it when the new
+    ones are more probable (``SPAN_SWITCH_GAIN``). Catches a
     turn in another language that one detection per input decodes as a translation (a
     French turn packed between English ones came out as fluent English)."""
     skipped_speech_check: bool = True
@@ -1254,7 +1255,8 @@ class FasterWhisperTranscriber:
         ``SPAN_SWITCH_P``), decoded again alone in that language (with up to
         ``vad_window_context_s`` of its surroundings). Its words replace those
         whose middle lies nearer to this span than to any other VAD speech (a translation's
-        word times match the audio poorly, and can fall in the silence around it)."""
+        word times match the audio poorly, and can fall in the silence around it), when
+        their mean probability is at least ``SPAN_SWITCH_GAIN`` higher."""
         out = segments
         context = int(self.options.vad_window_context_s * SAMPLE_RATE_HZ)
         for start, end, read in span_languages:
