@@ -938,14 +938,13 @@ class FasterWhisperTranscriber:
                 distribution, language = self._window_language(encoded, entry.language)
                 tokenizer = self._tokenizer(language)
                 prompt_tokens = self._prompt_tokens(tokenizer, entry.prompt)
-                reads = entry.spans and entry.language is None and self.multilingual
                 items.append(_Prepared(
                     entry=entry, frames=int(features.shape[-1]), encoded=encoded,
                     content_frames=content_frames, distribution=distribution, language=language,
                     tokenizer=tokenizer, prompt_tokens=prompt_tokens,
                     max_new_tokens=self._max_new_tokens(prompt_tokens, content_frames),
-                    span_languages=self._span_languages(encoded, int(features.shape[-1]), entry.spans)
-                    if reads else (),
+                    # spans are set only when _checks_span_languages holds (see _decode_batch)
+                    span_languages=self._span_languages(encoded, int(features.shape[-1]), entry.spans),
                 ))
             decode_options = self._transcription_options()
             generated: dict[int, tuple[Any, float, float, float]] = {}
@@ -1211,10 +1210,10 @@ class FasterWhisperTranscriber:
         others replaced by the encoder output of silence, and Whisper's language
         detection (one decoder step) run on each, in batches. When that fails, every span
         gets an empty distribution (nothing is decoded again) and a warning is logged."""
-        import ctranslate2
-
         if not spans:
             return ()
+        import ctranslate2
+
         try:
             output = np.array(encoded)
             silence = self._silence.get(frames)
