@@ -648,11 +648,14 @@ class TextLanguageEnsemble:
             top_n = min(10, n_languages)
             order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_n]
             ranked = np.take_along_axis(probabilities, order, axis=1)
-            kept = np.maximum(1, np.count_nonzero(ranked >= REPORTED_MIN_P, axis=1)).tolist()
-            names = self._language_objects[order].tolist()
-            for row, codes, ranked_values, count in zip(rows.tolist(), names, ranked.tolist(), kept, strict=True):
-                # The first ``count`` languages: zip stops at the shorter list on purpose.
-                out[row] = LanguageDistribution(tuple(zip(codes, ranked_values[:count], strict=False)))
+            kept = ranked >= REPORTED_MIN_P
+            kept[:, 0] = True
+            # Every reported (language, probability) pair of the batch in one zip, then
+            # each text's run of them: fewer Python objects than a zip per text.
+            pairs = list(zip(self._language_objects[order[kept]].tolist(), ranked[kept].tolist(), strict=True))
+            ends = np.cumsum(np.count_nonzero(kept, axis=1)).tolist()
+            for row, start, end in zip(rows.tolist(), [0, *ends[:-1]], ends, strict=True):
+                out[row] = LanguageDistribution(tuple(pairs[start:end]))
         return out
 
     def _lexicon_matrix(self, words_of: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
