@@ -31,6 +31,7 @@ __all__ = [
     "PLACEHOLDERS",
     "RedactingFilter",
     "Redaction",
+    "card_numbers",
     "luhn_valid",
     "redact_document",
     "redact_text",
@@ -168,15 +169,32 @@ def _digit_runs(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
-def _card_in(digits: str) -> bool:
+def _card_digits(digits: str) -> str | None:
+    """The payment card number in a run of digits, or ``None``."""
     if 13 <= len(digits) <= 19 and luhn_valid(digits):
-        return True
+        return digits
     # A card number inside a longer run (e.g. followed by the expiry date).
     for length in range(19, 12, -1):
         for offset in range(0, len(digits) - length + 1):
-            if luhn_valid(digits[offset : offset + length]) and digits[offset] in "2345689":
-                return True
-    return False
+            candidate = digits[offset : offset + length]
+            if luhn_valid(candidate) and candidate[0] in "2345689":
+                return candidate
+    return None
+
+
+def _card_in(digits: str) -> bool:
+    return _card_digits(digits) is not None
+
+
+def card_numbers(text: str) -> list[str]:
+    """The digits of each payment card number in ``text``, as redaction finds them
+    (written digits or spoken digit words, Luhn-checked)."""
+    out: list[str] = []
+    for _, _, digits in _digit_runs(text):
+        card = _card_digits(digits) if len(digits) >= 13 else None
+        if card is not None:
+            out.append(card)
+    return out
 
 
 def _find(text: str) -> list[tuple[int, int, str]]:

@@ -8,6 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from langassist import pii
 from langassist.pii import RedactingFilter, luhn_valid, redact_document, redact_text
 
 SPOKEN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -48,7 +49,9 @@ def test_card_numbers_are_redacted_in_every_form(number: str, form: str) -> None
         written = ", ".join(" ".join(SPOKEN[int(d)] for d in number[i : i + 4]) for i in range(0, len(number), 4))
     else:
         written = " ".join(SPOKEN_ES[int(d)] for d in number)
-    result = redact_text(f"Sure, my card number is {written}, expiry next year.")
+    text = f"Sure, my card number is {written}, expiry next year."
+    result = redact_text(text)
+    assert pii.card_numbers(text) == [number]  # what redaction hides, as digits
     assert number not in result.text.replace(" ", "").replace("-", "")
     assert "[CARD]" in result.text and result.counts == {"card": 1}
     assert result.text.startswith("Sure, my card number is ")
@@ -106,3 +109,10 @@ def test_random_text_never_raises() -> None:
     for _ in range(300):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
         redact_text(text)
+
+
+def test_card_numbers_finds_cards_only() -> None:
+    assert pii.card_numbers("card 4111 1111 1111 1111 exp 0427") == ["4111111111111111"]
+    assert pii.card_numbers("call 415 555 0100 or order 88123456") == []
+    assert pii.card_numbers("4111 1111 1111 1112") == []  # fails the Luhn check
+    assert pii.card_numbers("") == []

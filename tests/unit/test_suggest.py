@@ -142,6 +142,22 @@ def test_spell_it_and_send_in_writing_for_codes_and_email(engine: SuggestionEngi
     assert "help@example.com" in writing.text
 
 
+def test_a_card_number_is_never_read_back_or_sent_in_writing(engine: SuggestionEngine) -> None:
+    text = "I have your card 4111 1111 1111 1111 and the order ORD-2291-A, reference 88123456."
+    candidates = engine.candidates(final("agent", "a1", 4.0, text))
+    spell = [s for s in candidates if s.kind == "spell_it"]
+    card = next(s for s in spell if s.detail("item") == "card number")
+    assert card.detail("last_four") == "1111" and '"1 1 1 1"' in card.text
+    assert "4111" not in card.text and "read_back" not in dict(card.details)
+    assert {"ORD-2291-A", "88123456"} <= {s.detail("item") for s in spell}
+    writing = next(s for s in candidates if s.kind == "send_in_writing")
+    assert "ORD-2291-A" in writing.text and "4111" not in writing.text
+    # The card alone: its cue, and nothing to send in writing.
+    alone = engine.candidates(final("agent", "a2", 9.0, "Thanks, I read 4111 1111 1111 1111."))
+    assert [s.detail("item") for s in alone if s.kind == "spell_it"] == ["card number"]
+    assert not any(s.kind == "send_in_writing" for s in alone)
+
+
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [

@@ -49,6 +49,7 @@ from langassist.events import (
 )
 from langassist.phrasebook.book import Phrasebook
 from langassist.phrasebook.search import PhraseIndex
+from langassist.pii import card_numbers
 from langassist.suggest.plain_words import PlainWords
 from langassist.suggest.policy import SuggestionPolicy, SuggestionRecord
 from langassist.suggest.rewrite import Rewrite, rewrite_plain, spell_code
@@ -284,7 +285,24 @@ class SuggestionEngine:
     def _read_back_cues(self, event: Any, rewrite: Rewrite, trigger: str) -> list[Suggestion]:
         out: list[Suggestion] = []
         customer = self._foreign_customer()
+        read_back: list[tuple[str, str]] = []
         for original, spoken in rewrite.read_back:
+            cards = card_numbers(original)
+            if cards:
+                # A card number is never read back or sent in writing (PCI DSS): the
+                # agent confirms its last four digits only.
+                last_four = cards[0][-4:]
+                out.append(self._make(
+                    event, "spell_it",
+                    f'Do not read the card number back; confirm only its last four digits: "{" ".join(last_four)}".',
+                    trigger,
+                    "Card numbers are never repeated in full on a call or sent in writing; the "
+                    "last four digits are enough to check it.",
+                    utterance_id=getattr(event, "utterance_id", None),
+                    details=[("item", "card number"), ("last_four", last_four)],
+                ))
+                continue
+            read_back.append((original, spoken))
             if "@" in original:
                 text = f'Spell the email address: "{spoken}".'
             else:
@@ -299,9 +317,9 @@ class SuggestionEngine:
                 "and to check.",
                 utterance_id=getattr(event, "utterance_id", None), details=details,
             ))
-        emails = [item for item, _ in rewrite.read_back if "@" in item]
-        if len(rewrite.read_back) >= 2 or emails:
-            items = ", ".join(item for item, _ in rewrite.read_back)
+        emails = [item for item, _ in read_back if "@" in item]
+        if len(read_back) >= 2 or emails:
+            items = ", ".join(item for item, _ in read_back)
             out.append(self._make(
                 event, "send_in_writing",
                 f"Offer to send these details in writing (email or text message): {items}.",
