@@ -55,6 +55,7 @@ def test_batch_continues_past_bad_files(fake_engine: ScriptedTranscriber, tmp_pa
     assert "empty.wav" in result.stderr and "garbage.mp3" in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
+    assert all(line.count(name) == 1 for line, name in zip(errors, ("empty.wav", "garbage.mp3"), strict=True))
     assert (out / f"{speech_en_wav.stem}.srt").read_text().startswith("1\n")
 
 

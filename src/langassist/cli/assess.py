@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from langassist import service
+from langassist.cli.messages import file_error
 from langassist.errors import LangassistError
 
 __all__ = ["assess_command", "render_assessment_text"]
@@ -167,8 +168,7 @@ def assess_command(
     for outcome in service.assess_files(files, settings):
         if outcome.assessment is None:
             failures += 1
-            stderr.print(f"[bold red]error:[/] {escape(str(outcome.path))}: {escape(str(outcome.error))}",
-                         highlight=False, soft_wrap=True)
+            stderr.print(file_error(outcome.path, outcome.error), highlight=False, soft_wrap=True)
             continue
         document = service.redacted_document(outcome.assessment, settings)
         if fmt == "json":

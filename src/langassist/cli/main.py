@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from langassist import service
+from langassist.cli.messages import file_error
 from langassist.errors import LangassistError
 
 __all__ = ["app", "main"]
@@ -162,10 +163,7 @@ def transcribe(
         ):
             if outcome.error is not None or outcome.transcript is None:
                 failures += 1
-                stderr.print(
-                    f"[bold red]error:[/] {outcome.path}: {outcome.error}",
-                    highlight=False, soft_wrap=True,
-                )
+                stderr.print(file_error(outcome.path, outcome.error), highlight=False, soft_wrap=True)
                 if "not installed" in str(outcome.error) or "model" in type(outcome.error).__name__.lower():
                     break
                 continue
