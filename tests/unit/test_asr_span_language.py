@@ -68,9 +68,10 @@ class FakeExtractor:
 class FakeSpans:
     """A multilingual transcriber whose encoder, detections and window decode are fakes."""
 
-    def __init__(self, own: LanguageDistribution, heard_p: float = 0.8) -> None:
+    def __init__(self, own: LanguageDistribution, heard_p: float = 0.8, heard: str = "l'accident a eu lieu") -> None:
         self.batches: list[np.ndarray] = []
         self.heard_p = heard_p
+        self.heard = heard
 
         def encode(features: np.ndarray) -> np.ndarray:
             return np.full((1, features.shape[-1] // 2, 4), -1.0, dtype=np.float32)  # "silence"
@@ -95,7 +96,7 @@ class FakeSpans:
 
     def decode(self, window: np.ndarray, language: str | None, offset_s: float, *rest: Any) -> tuple[list[Segment], list[str]]:
         self.decodes.append((offset_s, language, window.size / SR))
-        return [segment("l'accident a eu lieu", offset_s + 1.0, language=None, p=self.heard_p)], []
+        return [segment(self.heard, offset_s + 1.0, language=None, p=self.heard_p)], []
 
 
 def test_span_languages_keep_each_span_and_silence_elsewhere() -> None:
@@ -179,3 +180,80 @@ def test_a_failed_span_read_skips_the_check_and_keeps_the_decode(caplog: pytest.
     assert "span language check skipped" in caplog.text
     audio, speech, segments = three_turns()
     assert fake.transcriber._decode_foreign_spans(audio, 0.0, speech, segments, [(7 * SR, 13 * SR, reads[0])], []) == segments
+
+
+class FakeTextLanguage:
+    """Text language ID: French for text with an apostrophe, else English with
+    ``english_p``; records the texts it is asked about."""
+
+    def __init__(self, english_p: float = 0.95) -> None:
+        self.english_p = english_p
+        self.texts: list[str] = []
+
+    def identify(self, text: str) -> LanguageDistribution:
+        self.texts.append(text)
+        if "'" in text:
+            return LanguageDistribution((("fr", 0.95), ("en", 0.03)))
+        return LanguageDistribution((("en", self.english_p), ("fr", 1 - self.english_p)))
+
+
+def french_decoded_as_english() -> tuple[np.ndarray, list[tuple[int, int]], list[Segment]]:
+    """three_turns, with the pack decoded under the French token: the French turn's words
+    are an English translation, the English turns' are English."""
+    audio, speech, segments = three_turns()
+    return audio, speech, [Segment(s.start_s, s.end_s, s.text, words=s.words, language=FRENCH) for s in segments]
+
+
+def test_a_span_decoded_in_its_language_but_written_as_a_translation_is_decoded_again() -> None:
+    fake = FakeSpans(FRENCH)
+    fake.transcriber.text_identifier = FakeTextLanguage()
+    audio, speech, segments = french_decoded_as_english()
+    out = fake.transcriber._decode_foreign_spans(audio, 0.0, speech, segments, [(7 * SR, 13 * SR, FRENCH)], [])
+    assert fake.decodes == [(pytest.approx(6.0), "fr", pytest.approx(8.0))]
+    assert [s.text for s in out] == ["stuff it into you", "l'accident a eu lieu", "to the north"]
+    assert fake.transcriber.text_identifier.texts[0] == "the accident took place in a mountainous area"
+
+
+@pytest.mark.parametrize(("read_p", "english_p", "own", "heard", "heard_p", "detected", "decoded"), [
+    (0.7, 0.95, FRENCH, "l'accident a eu lieu", 0.8, False, False),  # the span's read is not sure enough
+    (0.97, 0.7, FRENCH, "l'accident a eu lieu", 0.8, False, False),  # the words are not surely English
+    (0.97, 0.95, LanguageDistribution((("fr", 0.7), ("en", 0.2))), "l'accident a eu lieu", 0.8, True, False),
+    (0.97, 0.95, FRENCH, "the accident took place", 0.8, True, True),  # Whisper writes English again
+    (0.97, 0.95, FRENCH, "l'accident a eu lieu", 0.5, True, True),  # the new words are less probable
+])
+def test_a_translation_is_redone_only_when_every_reading_agrees(
+    read_p: float, english_p: float, own: LanguageDistribution, heard: str, heard_p: float,
+    detected: bool, decoded: bool,
+) -> None:
+    fake = FakeSpans(own, heard_p, heard)
+    fake.transcriber.text_identifier = FakeTextLanguage(english_p)
+    audio, speech, segments = french_decoded_as_english()
+    reads = [(7 * SR, 13 * SR, LanguageDistribution((("fr", read_p), ("en", 1 - read_p))))]
+    assert fake.transcriber._decode_foreign_spans(audio, 0.0, speech, segments, reads, []) == segments
+    assert (len(fake.detections), len(fake.decodes)) == (int(detected), int(decoded))
+
+
+def test_too_few_words_or_no_text_identifier_leave_a_translation_alone() -> None:
+    audio, speech, segments = french_decoded_as_english()
+    reads = [(7 * SR, 13 * SR, FRENCH)]
+    fake = FakeSpans(FRENCH)  # no text language ID
+    assert fake.transcriber._decode_foreign_spans(audio, 0.0, speech, segments, reads, []) == segments
+    fake.transcriber.text_identifier = FakeTextLanguage()
+    short = [segments[0], Segment(8.0, 9.5, "the accident took", words=words("the accident took", 8.0),
+                                  language=FRENCH), segments[2]]
+    assert fake.transcriber._decode_foreign_spans(audio, 0.0, speech, short, reads, []) == short
+    assert fake.detections == [] and fake.decodes == []
+
+
+@pytest.mark.parametrize(("heard_p", "replaced"), [(0.45, False), (0.55, True)])
+def test_new_words_must_be_probable_in_themselves(heard_p: float, replaced: bool) -> None:
+    """A garbled turn (words p 0.3) decoded again as another garble gains, but stays
+    under SPAN_SWITCH_MIN_P: kept as it was."""
+    fake = FakeSpans(FRENCH, heard_p)
+    audio, speech, _ = three_turns()
+    garbled = [segment("stuff it into you", 0.2), segment("the axe dent to place in a mountain", 7.0, p=0.3),
+               segment("to the north", 16.0)]
+    reads = [(7 * SR, 13 * SR, LanguageDistribution((("fr", 0.5), ("en", 0.4))))]
+    out = fake.transcriber._decode_foreign_spans(audio, 0.0, speech, garbled, reads, [])
+    assert len(fake.decodes) == 1
+    assert (out != garbled) is replaced

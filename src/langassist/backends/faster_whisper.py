@@ -109,7 +109,19 @@ this probability..."""
 SPAN_SWITCH_GAIN = 0.0
 """...and the new words replace the old only when their mean probability is at least
 this much higher (accented English that its own detection calls another language
-decodes into less probable words)."""
+decodes into less probable words)..."""
+SPAN_SWITCH_MIN_P = 0.5
+"""...and their mean probability is at least this (a garbled accented turn decoded again
+as another garble gains a little and stays improbable: 0.32 -> 0.33 on one such turn,
+against 0.68-0.92 for real turns in another language)."""
+SPAN_TRANSLATED_P = 0.8
+"""A span that reads as the language it was decoded in, whose words read as another
+language (Whisper wrote a translation despite the language token), is decoded again
+alone in its language when the read, its own detection and the text language ID all
+give at least this probability, and the new words read as that language."""
+SPAN_TRANSLATED_MIN_WORDS = 4
+"""...and the words over the span are at least this many (shorter texts are too little
+evidence of their language)."""
 UNHEARD_SLACK_S = 0.5
 """A segment is taken to cover this much speech either side of its timestamps (they are
 not exact), so slivers at its edges are never decoded again."""
@@ -1255,7 +1267,13 @@ class FasterWhisperTranscriber:
         ``vad_window_context_s`` of its surroundings). Its words replace those
         whose middle lies nearer to this span than to any other VAD speech (a translation's
         word times match the audio poorly, and can fall in the silence around it), when
-        their mean probability is at least ``SPAN_SWITCH_GAIN`` higher."""
+        their mean probability is at least ``SPAN_SWITCH_GAIN`` higher and at least
+        ``SPAN_SWITCH_MIN_P``.
+
+        With a ``text_identifier``, a span that reads as the language it was decoded in
+        but whose words read as another language (Whisper wrote an English translation
+        of a German turn under the German token) is decoded again alone in its language
+        too, under the stricter ``SPAN_TRANSLATED_P`` conditions."""
         out = segments
         context = int(self.options.vad_window_context_s * SAMPLE_RATE_HZ)
         for start, end, read in span_languages:
@@ -1270,7 +1288,13 @@ class FasterWhisperTranscriber:
                 continue  # nothing decoded over it (the skipped-speech check's), or no evidence
             decoded_in = self._decoding_language(over)
             language = self._decoding_language(read)
-            if language is None or language == decoded_in or read.probability(language) < SPAN_SCREEN_P:
+            if language is None or read.probability(language) < SPAN_SCREEN_P:
+                continue
+            cell = (float(cell_start), float(cell_end))
+            old_words = [word for segment in out for word in segment.words
+                         if cell[0] <= 0.5 * (word.start_s + word.end_s) <= cell[1]]
+            translated = language == decoded_in
+            if translated and not self._reads_as_translation(read, language, old_words):
                 continue
             # The span with up to a window's context of lead-in and tail, within its cell
             first = max(0, start - context, int(np.ceil((cell_start - offset_s) * SAMPLE_RATE_HZ))
@@ -1280,23 +1304,47 @@ class FasterWhisperTranscriber:
             piece = audio[first:last]
             own = self.detect_language(piece)
             spoken = self._decoding_language(own)
-            if spoken is None or spoken == decoded_in or own.probability(spoken) < SPAN_SWITCH_P:
+            if spoken is None:
+                continue
+            if translated:
+                if spoken != language or own.probability(spoken) < SPAN_TRANSLATED_P:
+                    continue
+            elif spoken == decoded_in or own.probability(spoken) < SPAN_SWITCH_P:
                 continue
             again, more_dropped = self._decode_window(piece, spoken, offset_s + first / SAMPLE_RATE_HZ)
             if not any(segment.text.strip() for segment in again):
                 continue
-            cell = (float(cell_start), float(cell_end))
-            before_p = _mean_word_probability([word for segment in out for word in segment.words
-                                               if cell[0] <= 0.5 * (word.start_s + word.end_s) <= cell[1]])
+            if translated and self._text_language(" ".join(segment.text for segment in again))[0] != spoken:
+                continue  # Whisper writes the other language again: nothing gained
+            before_p = _mean_word_probability(old_words)
             now_p = _mean_word_probability([word for segment in again for word in segment.words])
-            logger.debug("speech at %.2f s, decoded in %s, reads as %s on its own (words p %s -> %s)",
-                         start_s, decoded_in, spoken, before_p, now_p)
+            logger.debug("speech at %.2f s, decoded in %s, reads as %s on its own%s (words p %s -> %s)",
+                         start_s, decoded_in, spoken, " (its words were a translation)" if translated else "",
+                         before_p, now_p)
             if before_p is not None and (now_p is None or now_p < before_p + SPAN_SWITCH_GAIN):
+                continue
+            if now_p is not None and now_p < SPAN_SWITCH_MIN_P:
                 continue
             out = sorted([*_without_span(out, *cell), *(_with_language(segment, own) for segment in again)],
                          key=lambda segment: segment.start_s)
             dropped.extend(more_dropped)
         return out
+
+    def _text_language(self, text: str) -> tuple[str | None, float]:
+        """The text language ID's top language of ``text`` and its probability
+        (``(None, 0.0)`` without a ``text_identifier`` or an answer)."""
+        if self.text_identifier is None or not text.strip():
+            return None, 0.0
+        distribution = self.text_identifier.identify(text)
+        return distribution.top, distribution.top_probability
+
+    def _reads_as_translation(self, read: LanguageDistribution, language: str, words: Sequence[Word]) -> bool:
+        """Whether the words over a span that reads as ``language`` (its audio, ``read``,
+        at least ``SPAN_TRANSLATED_P``) read surely as another language."""
+        if read.probability(language) < SPAN_TRANSLATED_P or len(words) < SPAN_TRANSLATED_MIN_WORDS:
+            return False
+        top, probability = self._text_language(" ".join(word.text.strip() for word in words))
+        return top is not None and top != language and probability >= SPAN_TRANSLATED_P
 
     def _checks_skipped_speech(self) -> bool:
         """``skipped_speech_check``, which needs real VAD speech spans (without VAD the whole
