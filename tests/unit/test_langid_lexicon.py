@@ -175,3 +175,14 @@ def test_fast_tokenizers_agree_with_the_per_token_path(text: str) -> None:
     reference = [(s, e, canonical_word(w)) for s, e, w in iter_word_tokens(text)]
     assert canonical_tokens(text) == reference
     assert word_tokens(text) == [w for _, _, w in reference]
+
+
+def test_traditional_chinese_characters_get_their_simplified_frequency() -> None:
+    """wordfreq's Chinese list is simplified; each traditional form is listed with it,
+    so traditional text is not taken for Japanese (which lists many of those forms)."""
+    lexicon = build_wordfreq_lexicon(("zh", "ja"), min_zipf=4.0)
+    for traditional, simplified in (("該", "该"), ("於", "于"), ("現", "现"), ("們", "们")):
+        assert lexicon.zipf(simplified, "zh") is not None
+        assert lexicon.zipf(traditional, "zh") == lexicon.zipf(simplified, "zh")
+    assert lexicon.zipf("気", "zh") is None  # a Japanese-only form gains nothing
+    assert lexicon.zipf("気", "ja") is not None

@@ -70,6 +70,28 @@ def _import_wordfreq() -> Any:
     return wordfreq
 
 
+def _traditional_forms() -> dict[str, tuple[str, ...]]:
+    """Simplified Chinese character -> its traditional forms, from the mapping wordfreq
+    ships for its own Chinese lookups (``{}`` when it is missing)."""
+    import gzip
+    from importlib import resources
+
+    try:
+        import msgpack
+
+        source = resources.files("wordfreq") / "data" / "_chinese_mapping.msgpack.gz"
+        with resources.as_file(source) as path, gzip.open(path) as handle:
+            mapping = msgpack.load(handle, raw=False, strict_map_key=False)
+    except (ModuleNotFoundError, OSError, ValueError):
+        return {}
+    forms: dict[str, list[str]] = {}
+    for code_point, simplified in mapping.items():
+        traditional = chr(code_point)
+        if simplified != traditional:
+            forms.setdefault(simplified, []).append(traditional)
+    return {simplified: tuple(sorted(group)) for simplified, group in forms.items()}
+
+
 def wordfreq_languages() -> tuple[LanguageCode, ...]:
     """ISO 639-1 codes of the languages wordfreq ships a frequency list for."""
     wordfreq = _import_wordfreq()
@@ -344,8 +366,13 @@ def build_wordfreq_lexicon(
         texts: list[str] = []
         counts: list[int] = []
         steps: list[int] = []
+        traditional = _traditional_forms() if code == "zh" else {}
         for index, bucket in enumerate(buckets[: last_bucket + 1]):
             found = entries.findall("\n".join(bucket)) if bucket else None
+            if found and traditional:
+                # wordfreq's Chinese list is simplified: each traditional form of a
+                # listed character is listed with it, at its frequency.
+                found.extend(form for entry in found for form in traditional.get(entry, ()))
             if found:
                 texts.append("\n".join(found))
                 counts.append(len(found))

@@ -30,7 +30,7 @@ from langassist.langid.lexicon import (
 
 __all__ = ["FORMAT_VERSION", "cache_path", "cached_wordfreq_lexicon", "load_lexicon", "save_lexicon"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Bumped whenever the file layout or the build's semantics change."""
 
 _READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
