@@ -145,6 +145,8 @@ def translate_command(
     """
     if fmt not in {"text", "json"}:
         raise _fail(f"--format {fmt!r} is not one of text, json")
+    if not text.strip():
+        raise _fail("nothing to translate: the text is empty")
     try:
         overrides = {"translation.routes": list(route)} if route else None
         settings = service.load_settings(pipeline, overrides=overrides)
