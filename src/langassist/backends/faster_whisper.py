@@ -113,7 +113,7 @@ decodes into less probable words)..."""
 SPAN_SWITCH_MIN_P = 0.5
 """...and their mean probability is at least this (a garbled accented turn decoded again
 as another garble gains a little and stays improbable: 0.32 -> 0.33 on one such turn,
-against 0.68-0.92 for real turns in another language)."""
+against 0.80-0.92 for real turns in another language decoded alone)."""
 SPAN_TRANSLATED_P = 0.8
 """A span that reads as the language it was decoded in, whose words read as another
 language (Whisper wrote a translation despite the language token), is decoded again
