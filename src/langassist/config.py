@@ -179,9 +179,12 @@ class AsrSettings:
     language than its words were decoded in (probability 0.3 or more) has its language
     detected on its own audio; when that confirms it (0.5 or more), the span is decoded
     again alone in that language, and the new words replace the old when they are more
-    probable on average. Catches a turn that one detection per input turns into a
-    translation (a French turn packed between English ones came out as fluent
-    English)."""
+    probable on average (and at least 0.5). Catches a turn that one detection per input
+    turns into a translation (a French turn packed between English ones came out as
+    fluent English). With the text language ID, a span that reads as the language it was
+    decoded in but whose words read as another (a German turn written in English under
+    the German token) is decoded again too, when the audio, its own detection and the
+    text all say so with 0.8 or more and the new words read as the span's language."""
     skipped_speech_check: bool = True
     """With VAD on: speech that Whisper left out of a window it decoded (at least 1.5 s of
     VAD speech that no segment covers) is decoded again alone, with its own language

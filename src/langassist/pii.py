@@ -182,10 +182,6 @@ def _card_digits(digits: str) -> str | None:
     return None
 
 
-def _card_in(digits: str) -> bool:
-    return _card_digits(digits) is not None
-
-
 def card_numbers(text: str) -> list[str]:
     """The digits of each payment card number in ``text``, as redaction finds them
     (written digits or spoken digit words, Luhn-checked)."""
@@ -207,7 +203,7 @@ def _find(text: str) -> list[tuple[int, int, str]]:
         for start, end in _spans_of(pattern, text, check):
             found.append((start, end, "id"))
     for start, end, digits in _digit_runs(text):
-        if len(digits) >= 13 and _card_in(digits):
+        if len(digits) >= 13 and _card_digits(digits) is not None:
             found.append((start, end, "card"))
         elif 7 <= len(digits) <= 15:
             found.append((start, end, "phone"))

@@ -181,9 +181,11 @@ class DecodeOptions:
     one decoder step per span, no encoder pass). A span that reads as another language
     than the input's has its language detected on its own audio, and when that confirms
     it, is decoded again alone in it, replacing the words decoded over it when the new
-    ones are more probable (``SPAN_SWITCH_GAIN``). Catches a
+    ones are more probable (``SPAN_SWITCH_GAIN``, ``SPAN_SWITCH_MIN_P``). Catches a
     turn in another language that one detection per input decodes as a translation (a
-    French turn packed between English ones came out as fluent English)."""
+    French turn packed between English ones came out as fluent English); with a
+    ``text_identifier``, also a span decoded in its own language whose words are a
+    translation (``SPAN_TRANSLATED_P``)."""
     skipped_speech_check: bool = True
     """With VAD: a stretch of at least ``UNHEARD_SPEECH_S`` of VAD speech, inside a window
     or pack Whisper decoded, that no segment covers is decoded again alone (with its own
