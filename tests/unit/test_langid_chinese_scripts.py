@@ -30,3 +30,10 @@ def test_chinese_in_either_script_and_japanese(ensemble, text: str, language: st
     distribution = ensemble.identify(text)
     assert distribution.top == language, distribution
     assert ensemble.identify_many([text]) == [distribution]
+
+
+@pytest.mark.parametrize("text", ["ゲ", "ヴ", "ぬ", "ー"])
+def test_a_single_kana_letter_is_japanese(ensemble, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Before, py3langid's Chinese vote decided some lone katakana letters (p 0.9)."""
+    assert ensemble.identify(text).top == "ja"
+    assert ensemble.analyze(text).language == "ja"

@@ -295,3 +295,53 @@ def test_identify_many_scores_each_stage_in_one_batch() -> None:
     assert "das Haus ist sehr gross" not in cheap.batches[0]  # the lexicon decided it
     assert "" not in cheap.batches[0] and "🙂" not in cheap.batches[0]  # no letters: never scored
     assert set(expensive.batches[0]) <= set(cheap.batches[0])
+
+
+class FakeChinese:
+    """Says Chinese for any text with letters (an n-gram model that reads kana as Chinese)."""
+
+    name = "fake"
+    languages = ("zh", "ja", "ko", "en")
+
+    def score_vector(self, text: str) -> np.ndarray | None:
+        if not any(c.isalpha() for c in text):
+            return None
+        return np.log(np.array([0.7, 0.1, 0.1, 0.1]))
+
+
+def _cjk_ensemble(languages: tuple[str, ...] = ("zh", "ja", "ko", "en")) -> TextLanguageEnsemble:
+    weights = EnsembleWeights((_stage(("fake",), (1.0,), 0.0),))
+    return TextLanguageEnsemble(languages, [FakeChinese()], weights)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("ゲ", "ja"), ("ヴァ", "ja"), ("それ", "ja"), ("注文です", "ja"), ("OK です", "ja"),
+     ("안녕", "ko"), ("주문 번호", "ko"), ("東京", "zh"), ("hello", "zh")],
+)
+def test_kana_is_japanese_and_hangul_korean(text: str, language: str) -> None:
+    """One kana letter settles Japanese and one Hangul letter Korean, whatever the
+    scorers say; Han characters alone are left to them."""
+    ensemble = _cjk_ensemble()
+    distribution = ensemble.identify(text)
+    assert distribution.top == language
+    if language != "zh":
+        assert distribution.top_probability > 0.999
+    assert ensemble.identify_many([text]) == [distribution]
+    result = ensemble.analyze(text)
+    assert result.language == language
+    assert any(r.feature == "script" for r in result.reasons) == (language != "zh")
+
+
+def test_script_rule_needs_the_language_among_the_candidates() -> None:
+    ensemble = _cjk_ensemble(("zh", "en"))
+    assert ensemble.identify("ゲ").top == "zh"
+    assert not any(r.feature == "script" for r in ensemble.analyze("ゲ").reasons)
+
+
+def test_script_rule_gives_evidence_when_no_scorer_does() -> None:
+    weights = EnsembleWeights((_stage(("missing",), (1.0,), 0.0),))
+    ensemble = TextLanguageEnsemble(("zh", "ja"), [], weights)
+    assert ensemble.identify("ゲ").top == "ja"
+    assert ensemble.identify_many(["ゲ", "東京"]) == [ensemble.identify("ゲ"), LanguageDistribution()]
+    assert ensemble.analyze("ゲ").language == "ja"

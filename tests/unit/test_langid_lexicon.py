@@ -186,3 +186,15 @@ def test_traditional_chinese_characters_get_their_simplified_frequency() -> None
         assert lexicon.zipf(traditional, "zh") == lexicon.zipf(simplified, "zh")
     assert lexicon.zipf("気", "zh") is None  # a Japanese-only form gains nothing
     assert lexicon.zipf("気", "ja") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("ゲーム", "ja"), ("ひらがな", "ja"), ("ｶﾀｶﾅ", "ja"), ("OK です", "ja"), ("한국어", "ko"),
+     ("ㅋㅋ", "ko"), ("東京", None), ("列奥纳多・达・芬奇", None), ("hello", None), ("", None),
+     ("ゲーム 한국어", None), ("Привет", None)],
+)
+def test_exclusive_script_language(text: str, language: str | None) -> None:
+    from langassist.langid.text import exclusive_script_language
+
+    assert exclusive_script_language(text) == language

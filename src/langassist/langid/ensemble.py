@@ -62,7 +62,13 @@ from langassist.langid.lexicon import (
     word_key,
     word_keys,
 )
-from langassist.langid.text import canonical_tokens, has_letters, iter_word_tokens, word_tokens
+from langassist.langid.text import (
+    canonical_tokens,
+    exclusive_script_language,
+    has_letters,
+    iter_word_tokens,
+    word_tokens,
+)
 
 __all__ = [
     "MAX_CHARS",
@@ -93,6 +99,7 @@ _SPAN_MIN_TOKENS = 2
 _CONTEXT_ESTABLISHED_WEIGHT = 1.0
 _CONTEXT_SPOKEN_WEIGHT = 0.7
 _CONTEXT_LEAK = 0.05
+_SCRIPT_PENALTY = 30.0  # log-odds against every language but the one a kana/Hangul text is in
 _WEIGHTS_RESOURCE = "text-langid-ensemble.json"
 _SCALAR_LOOKUPS = 8  # up to this many words, one scalar key and search each beats the array path
 
@@ -563,6 +570,17 @@ class TextLanguageEnsemble:
             (languages[i], values[i]) for rank, i in enumerate(order) if rank == 0 or values[i] >= REPORTED_MIN_P
         ))
 
+    def _script_bias(self, text: str) -> tuple[np.ndarray | None, LanguageCode | None]:
+        """Scores to add for a text in a script only one language writes (kana:
+        Japanese; Hangul: Korean), and that language; ``(None, None)`` otherwise or when
+        the ensemble does not decide among that language and others."""
+        language = exclusive_script_language(text)
+        if language is None or language not in self.languages or len(self.languages) < 2:
+            return None, None
+        bias = np.full(len(self.languages), -_SCRIPT_PENALTY)
+        bias[self.languages.index(language)] = 0.0
+        return bias, language
+
     def identify(self, text: str) -> LanguageDistribution:
         """The language distribution of ``text`` (empty when it holds no letters)."""
         if not text or not has_letters(text):
@@ -574,6 +592,9 @@ class TextLanguageEnsemble:
         else:
             words, rows = word_tokens(text), []
         scores, _, probabilities = self._evidence(text, len(words), rows)
+        bias, _ = self._script_bias(text)
+        if bias is not None:
+            scores, probabilities = (bias if scores is None else scores + bias), None
         return LanguageDistribution() if scores is None else self._distribution(scores, 10, probabilities)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
@@ -637,6 +658,12 @@ class TextLanguageEnsemble:
                     decide[check] = top2[:, 1] - top2[:, 0] >= margin[check]
             decided_by[chosen[decide]] = index
             pending = np.union1d(pending[~found], chosen[~decide])
+        for row, text in enumerate(texts):
+            if text and not text.isascii():
+                bias, _ = self._script_bias(text if len(text) <= MAX_CHARS else _cut(text))
+                if bias is not None:
+                    scores[row] = scores[row] + bias
+                    scored[row] = True
         if self.stage_counts:
             decided_by[scored & (decided_by < 0)] = last  # the last stage found nothing new
             for index, count in enumerate(np.bincount(decided_by[scored], minlength=len(self._stages)).tolist()):
@@ -763,6 +790,14 @@ class TextLanguageEnsemble:
                                   f"scored the first {len(cut)} of {len(text)} characters"))
         tokens = self._tokens(cut)
         scores, used, _ = self._evidence(cut, len(tokens), _known(tokens))
+        bias, script_language = self._script_bias(cut)
+        if bias is not None:
+            scores = bias if scores is None else scores + bias
+            reasons.append(Reason(
+                "script", 1.0, 1.0,
+                f"written partly in {'kana' if script_language == 'ja' else 'Hangul'}, "
+                f"which only {script_language} uses",
+            ))
         if scores is None and prior is None:
             reasons.append(Reason("no_evidence", 0.0, 0.0, "no backend found evidence in the text"))
             return TextLanguageResult(LanguageDistribution(), None, (), tuple(reasons))

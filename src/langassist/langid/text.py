@@ -24,6 +24,7 @@ __all__ = [
     "canonical_text",
     "canonical_tokens",
     "canonical_word",
+    "exclusive_script_language",
     "has_letters",
     "iter_word_tokens",
     "word_tokens",
@@ -32,6 +33,11 @@ __all__ = [
 _WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
 _ASCII_WORD_RE = re.compile(r"[a-z]+")  # on lower-cased ASCII text: the same tokens
 _CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]")
+# Scripts that only one language among the supported ones writes: kana (Hiragana and
+# Katakana letters, the prolonged-sound mark; not the middle dot U+30FB, which Chinese
+# text borrows for names) and Hangul (syllables and jamo).
+_KANA_RE = re.compile("[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL_RE = re.compile("[\u1100-\u11ff\u3131-\u318e\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff]")
 _UNDER_MARK_PAIRS = (("ș", "ş"), ("ț", "ţ"), ("Ș", "ş"), ("Ț", "ţ"), ("Ş", "ş"), ("Ţ", "ţ"))
 _UNDER_MARKS = str.maketrans(dict(_UNDER_MARK_PAIRS))
 
@@ -42,6 +48,20 @@ WordToken = tuple[int, int, str]
 def has_letters(text: str) -> bool:
     """Whether ``text`` holds at least one letter (emoji, digits and punctuation do not)."""
     return _WORD_RE.search(text) is not None
+
+
+def exclusive_script_language(text: str) -> str | None:
+    """``"ja"`` when ``text`` holds a kana letter, ``"ko"`` when it holds Hangul, else
+    ``None`` (also when it holds both). Only Japanese is written with kana and only
+    Korean with Hangul, so one such letter settles the language (lingua applies the same
+    rule); Han characters alone do not, since Chinese and Japanese share them."""
+    if text.isascii():
+        return None
+    kana = _KANA_RE.search(text) is not None
+    hangul = _HANGUL_RE.search(text) is not None
+    if kana == hangul:
+        return None
+    return "ja" if kana else "ko"
 
 
 def canonical_word(token: str) -> str:
