@@ -468,6 +468,11 @@ class SuggestionSettings:
         chunk_size: digits per group when reading a number back.
         phrase_min_similarity: a phrasebook match below this is not offered (e5 cosine;
             unrelated sentences score about 0.8).
+        phrase_guess_min_margin: "Customer probably means ..." (the phrasebook's guess at
+            a customer line no translator serves) needs its phrase to beat the next one
+            by this much cosine; the agent cannot check that guess, so it is held to a
+            margin (0.03: no wrong guess on the 62 team-written customer lines of
+            ``benchmarks/phrasebook_guess.py``, against 29 wrong without it).
         protected_terms: exact strings (product names, brand names) that a rewrite or
             translation must keep verbatim; numbers, codes and emails always are.
         interpreter_available: offer an interpreter on a language mismatch.
@@ -491,6 +496,7 @@ class SuggestionSettings:
     read_back_min_chars: int = 5
     chunk_size: int = 3
     phrase_min_similarity: float = 0.86
+    phrase_guess_min_margin: float = 0.03
     protected_terms: tuple[str, ...] = ()
     interpreter_available: bool = False
     language_queues: tuple[str, ...] = ()
@@ -509,6 +515,7 @@ class SuggestionSettings:
         _check_range("suggestions.read_back_min_chars", self.read_back_min_chars, 2, 100)
         _check_range("suggestions.chunk_size", self.chunk_size, 2, 6)
         _check_range("suggestions.phrase_min_similarity", self.phrase_min_similarity, -1.0, 1.0)
+        _check_range("suggestions.phrase_guess_min_margin", self.phrase_guess_min_margin, 0.0, 2.0)
         _check_range("suggestions.history_limit", self.history_limit, 1, 10_000_000)
         for code in self.language_queues:
             if normalize_language(code) is None:

@@ -243,6 +243,25 @@ def test_unserved_pair_falls_back_to_phrasebook_and_says_so(resources) -> None: 
     assert "No translation backend is configured for en->pl" in phrase.reason
 
 
+@pytest.mark.parametrize(("margin", "kind"), [(0.03, "incoming_translation"), (2.0, "no_translation")])
+def test_incoming_phrasebook_guess_needs_its_margin(resources, margin: float, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """A customer line no translator serves gets "Customer probably means" only when its
+    phrase beats the next one by ``phrase_guess_min_margin``; the guess is the matched
+    sentence in the agent's language."""
+    from langassist.backends.fake import FakeEmbedder
+    from langassist.phrasebook import PhraseIndex
+
+    index = PhraseIndex(resources.phrasebook, FakeEmbedder())
+    settings = SuggestionSettings(phrase_min_similarity=0.3, phrase_guess_min_margin=margin)
+    engine = SuggestionEngine(settings, phrases=index, router=TranslationRouter(TranslationSettings()))
+    engine.propose(final("customer", "c1", 3.0, "Dziękuję."))
+    out = engine.propose(customer_language("pl", 3.0, "c1"))
+    assert out[0].kind == kind
+    if kind == "incoming_translation":
+        assert out[0].text == "Customer probably means: Thank you."
+        assert "above the next phrase" in out[0].reason
+
+
 def test_unserved_pair_without_phrase_search_says_no_translation(resources) -> None:  # type: ignore[no-untyped-def]
     engine = SuggestionEngine(phrasebook=resources.phrasebook, router=TranslationRouter(TranslationSettings()))
     engine.propose(customer_language("de"))

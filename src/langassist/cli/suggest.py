@@ -202,6 +202,7 @@ def _phrasebook_fallback(text: str, target: str, settings: Any) -> list[dict[str
     index = PhraseIndex(book, embedder, cache_dir=Path(settings.models.cache_dir) / "phrasebook")
     matches = index.search(text, top_k=3, min_score=settings.suggestions.phrase_min_similarity)
     return [
-        {"id": match.phrase.id, "similarity": round(match.score, 3), "text": match.text(target)}
+        {"id": match.phrase.id, "similarity": round(match.score, 3), "margin": round(match.margin, 3),
+         "text": match.text(target)}
         for match in matches
     ]

@@ -427,16 +427,20 @@ class SuggestionEngine:
                 )]
             message = outcome.message
         if self.phrases is not None:
-            matches = self.phrases.search(
-                utterance.text, top_k=1, min_score=self.settings.phrase_min_similarity
-            )
+            matches = [
+                match for match in self.phrases.search(
+                    utterance.text, top_k=1, min_score=self.settings.phrase_min_similarity
+                )
+                if match.margin >= self.settings.phrase_guess_min_margin
+            ]
             if matches:
                 meaning = matches[0].text(target) or ""
                 return [self._make(
                     event, "incoming_translation", f"Customer probably means: {meaning}",
                     trigger,
                     f"{message} Matched the phrasebook phrase {matches[0].phrase.id} "
-                    f"(similarity {matches[0].score:.2f}); treat it as a guess.",
+                    f"(similarity {matches[0].score:.2f}, {matches[0].margin:.2f} above the next "
+                    "phrase); treat it as a guess.",
                     strength=0.8, utterance_id=event.utterance_id,
                     details=[("source_text", utterance.text), ("phrase_id", matches[0].phrase.id)],
                 )]
