@@ -89,3 +89,32 @@ def test_short_typed_message_joins_a_switch_but_never_flips_alone() -> None:
     longer = LanguageObservation.from_chat(LanguageDistribution.from_mapping({"es": 0.99}), 8)
     update = state.observe(longer)
     assert update.changed and update.language == "es"  # switched on the second message
+
+
+def _chat(code: str, words: int, p: float = 0.95) -> LanguageObservation:
+    rest = "cs" if code != "cs" else "en"
+    return LanguageObservation.from_chat(LanguageDistribution.from_mapping({code: p, rest: 1 - p}), words)
+
+
+def test_short_message_completes_a_first_language_a_longer_one_started() -> None:
+    """Six words (2.4 s) cannot settle alone; a two-word message of the same language
+    joins that run and settles it. A short message alone never starts a run."""
+    state = SpeakerLanguageState()
+    assert state.observe(_chat("pl", 6)).reason.feature == "pending_switch"
+    update = state.observe(_chat("pl", 2, 0.9))
+    assert update.changed and update.language == "pl"
+    fresh = SpeakerLanguageState()
+    for _ in range(5):
+        assert fresh.observe(_chat("pl", 2)).reason.feature == "ignored_short"
+    assert fresh.settled is None
+
+
+def test_short_message_of_another_language_neither_joins_nor_breaks_a_run() -> None:
+    state = SpeakerLanguageState()
+    state.observe(_obs("en", 0.95))
+    assert state.observe(_obs("es", 0.9, 2.0)).reason.feature == "pending_switch"
+    assert state.observe(_obs("pt", 0.99, 0.5)).reason.feature == "ignored_short"
+    assert state.observe(_obs("en", 0.99, 0.5)).reason.feature == "ignored_short"
+    update = state.observe(_obs("es", 0.9, 0.8))  # short, but joins the es run: 2 utterances, 2.8 s
+    assert not update.changed and update.reason.feature == "pending_switch"
+    assert state.observe(_obs("es", 0.9, 0.5)).language == "es"  # a third: 3.3 s

@@ -11,7 +11,13 @@ One :class:`SpeakerLanguageState` per speaker (track). Each utterance is an
   never change the state. Typed chat text is held to :data:`CHAT_MIN_WORDS` words
   instead: text language ID on a typed sentence ("No entiendo. ¿Habla español?") is
   reliable where two seconds of speech are not, and a switch still needs
-  ``switch_min_utterances`` observations and ``switch_min_speech_s`` of evidence;
+  ``switch_min_utterances`` observations and ``switch_min_speech_s`` of evidence.
+  One exception: a short (but confident) observation of the language of the pending
+  run joins that run, so that it can complete a switch or a first language that a
+  longer utterance started, but it never starts, restarts or breaks a run. A Polish
+  chat customer who types "Dzień dobry, mam problem z rachunkiem." (six words, 2.4 s of
+  evidence) and then "Nie rozumiem." is settled as Polish on the second message; before,
+  every later message of under three words was ignored and the customer never settled;
 * a *run* is the consecutive non-ignored observations whose top language differs from
   the settled one (an observation agreeing with the settled language ends the run; one of
   a third language restarts it);
@@ -93,7 +99,7 @@ class SpeakerLanguageState:
             return self._keep("ignored_low_confidence", probability,
                               f"top p={probability:.2f} below {self.confidence_floor:.2f}")
         minimum = (CHAT_MIN_WORDS / CHAT_WORDS_PER_S) if observation.source == "chat" else self.min_speech_s
-        if evidence < minimum - 1e-9:
+        if evidence < minimum - 1e-9 and not (self._run and self._run[-1][0] == top):
             return self._keep("ignored_short", evidence,
                               f"{evidence:.1f} s of evidence, under {minimum:.1f} s")
         for code, p in distribution.probabilities:
