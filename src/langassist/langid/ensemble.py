@@ -658,16 +658,16 @@ class TextLanguageEnsemble:
                     decide[check] = top2[:, 1] - top2[:, 0] >= margin[check]
             decided_by[chosen[decide]] = index
             pending = np.union1d(pending[~found], chosen[~decide])
-        for row, text in enumerate(texts):
+        if self.stage_counts:
+            decided_by[scored & (decided_by < 0)] = last  # the last stage found nothing new
+            for index, count in enumerate(np.bincount(decided_by[scored], minlength=len(self._stages)).tolist()):
+                self.stage_counts[index] += count
+        for row, text in enumerate(texts):  # after the counts, as identify counts only stages
             if text and not text.isascii():
                 bias, _ = self._script_bias(text if len(text) <= MAX_CHARS else _cut(text))
                 if bias is not None:
                     scores[row] = scores[row] + bias
                     scored[row] = True
-        if self.stage_counts:
-            decided_by[scored & (decided_by < 0)] = last  # the last stage found nothing new
-            for index, count in enumerate(np.bincount(decided_by[scored], minlength=len(self._stages)).tolist()):
-                self.stage_counts[index] += count
         out = [LanguageDistribution()] * n_texts
         rows = np.flatnonzero(scored)
         if rows.size:
