@@ -145,6 +145,13 @@ class AsrSettings:
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    seed: int | None = 0
+    """Seed of the sampling at the fallback temperatures (above 0), so that a process
+    decoding the same inputs in the same order writes the same words every run.
+    CTranslate2 seeds from the system otherwise: the sample call's garbled customer turn
+    came out "ahora está ni otro", "... yo", "... ñol" in three runs. ``None`` leaves
+    CTranslate2's own seeding. Process-wide, and it takes effect only before the first
+    sampled decode (CTranslate2 keeps one generator per worker thread from then on)."""
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
@@ -246,6 +253,8 @@ class AsrSettings:
         )
         if not self.temperatures:
             raise ConfigError("asr.temperatures must hold at least one value, e.g. [0.0]")
+        if self.seed is not None:
+            _check_range("asr.seed", self.seed, 0, 2**32 - 2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ def create_transcriber(settings: Settings, *, model_dir: str | Path | None = Non
         compute_type=asr.compute_type,
         cpu_threads=asr.cpu_threads,
         text_identifier=text_identifier,
+        seed=asr.seed,
     )
 
 

@@ -199,3 +199,25 @@ def test_a_language_switch_within_one_vad_window_is_kept(pipeline: str) -> None:
     track, spanish = customer_switch(0.8, settings)
     english = [u for u in track.utterances if u is not spanish]
     assert english and all(u.language is not None and u.language.top == "en" for u in english)
+
+
+def test_fallback_sampling_repeats_across_processes(sample_call_flac: Path, tmp_path: Path) -> None:
+    """The sample call's garbled customer turn is decoded at a fallback temperature
+    (sampled). Unseeded, three runs gave three different endings ("ni otro", "yo",
+    "ñol"); with ``asr.seed`` (default 0) two processes write the same transcript."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    texts = []
+    for run in range(2):
+        out = tmp_path / f"run{run}"
+        subprocess.run(
+            [sys.executable, "-m", "langassist.cli.main", "transcribe", str(sample_call_flac), "-f", "json", "-o", str(out)],
+            check=True, capture_output=True, env={**os.environ, "LANGASSIST_ASR__SEED": "0"},
+        )
+        document = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
+        texts.append([u["text"] for track in document["tracks"] for u in track["utterances"]])
+    assert texts[0] == texts[1]
+    assert any("entiendo" in text for text in texts[0])

@@ -155,3 +155,23 @@ def test_decode_pack_checks_only_detected_languages(language: str | None, option
     audio = np.zeros(10 * SR, dtype=np.float32)
     fake.transcriber._decode_pack(audio, [(0, 10 * SR)], language, 0.0, None, decoded=call())
     assert bool(seen) is checked
+
+
+def test_transcriber_seeds_ctranslate2_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``asr.seed`` reaches CTranslate2 (the temperature fallback samples); ``None``
+    leaves CTranslate2's own seeding alone."""
+    import ctranslate2
+
+    from langassist.config import AsrSettings, load_settings
+    from langassist.errors import ConfigError
+
+    seeds: list[int] = []
+    monkeypatch.setattr(ctranslate2, "set_random_seed", seeds.append)
+    model = SimpleNamespace(model=SimpleNamespace(is_multilingual=False))
+    fw.FasterWhisperTranscriber("unused", model=model, seed=7)
+    fw.FasterWhisperTranscriber("unused", model=model)
+    assert seeds == [7]
+    assert AsrSettings().seed == 0
+    assert load_settings(environ={"LANGASSIST_ASR__SEED": "42"}).asr.seed == 42
+    with pytest.raises(ConfigError, match="asr.seed"):
+        AsrSettings(seed=-1)

@@ -41,6 +41,7 @@ __all__ = [
     "fitted_frames",
     "pack_windows",
     "plan_windows",
+    "seed_sampling",
     "split_at_timestamps",
 ]
 
@@ -128,6 +129,15 @@ not exact), so slivers at its edges are never decoded again."""
 UNHEARD_PAD_S = 0.2
 """The audio of an unheard stretch is decoded with up to this much more of its
 surroundings (never reaching into a segment)."""
+
+
+def seed_sampling(seed: int) -> None:
+    """Seed CTranslate2's sampling (the temperature fallback) for this process: see
+    ``AsrSettings.seed``. Only decodes sampled after this call, on worker threads that
+    have not sampled yet, follow it."""
+    import ctranslate2
+
+    ctranslate2.set_random_seed(seed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,6 +730,8 @@ class FasterWhisperTranscriber:
         compute_type: CTranslate2 compute type (``int8`` on CPU).
         cpu_threads: intra-op threads.
         model: an already-loaded ``WhisperModel`` to share (the model pool passes it).
+        seed: seed CTranslate2's sampling with it (:func:`seed_sampling`); ``None``
+            leaves it as it is.
     """
 
     def __init__(
@@ -732,7 +744,10 @@ class FasterWhisperTranscriber:
         cpu_threads: int = 2,
         model: Any | None = None,
         text_identifier: LanguageIdentifier | None = None,
+        seed: int | None = None,
     ) -> None:
+        if seed is not None:
+            seed_sampling(seed)
         self.name = name
         self.model_dir = Path(model_dir)
         self.options = options or DecodeOptions()
