@@ -10,7 +10,8 @@ What is found and what it becomes:
 * e-mail addresses -> ``[EMAIL]``;
 * national id patterns: US SSN (``123-45-6789``), UK National Insurance number,
   Spanish DNI/NIE with a valid check letter -> ``[ID]``;
-* phone numbers, 7 to 15 digits written or spoken (not a card) -> ``[PHONE]``.
+* phone numbers, 7 to 15 digits written or spoken (not a card, and not a quantity:
+  a number with a unit or currency, "1384844 bytes", "$2500000") -> ``[PHONE]``.
 
 :func:`redact_text` returns the redacted text and a count per kind;
 :func:`redact_document` redacts every transcript text in a JSON document (utterance
@@ -71,6 +72,15 @@ _NINO_RE = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b
 _DNI_RE = re.compile(r"\b([XYZ]?)(\d{7,8})-?([A-Z])\b", re.IGNORECASE)
 _AMOUNT_RE = re.compile(r"^[+]?\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?$")
 """A written amount with thousands separators (1,250,000.00) is a number, not a phone."""
+_UNIT_AFTER_RE = re.compile(
+    r"\s?(?:bytes?|[kmgt]i?b|samples?|frames?|[km]?hz|ms|secs?|seconds?|minutes?|hours?|"
+    r"tokens?|chars?|characters?|rows?|records?|items?|[km]?bps|%|percent|"
+    r"dollars?|euros?|pounds?|pesos?|usd|eur|gbp)(?!\w)",
+    re.IGNORECASE,
+)
+"""A number followed by a unit or a currency ("1384844 bytes", "2500000 euros") is a
+quantity, not a phone number (probe errors and logs quote byte and sample counts)."""
+_CURRENCY_BEFORE = frozenset("$€£¥₹")
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
@@ -193,6 +203,14 @@ def card_numbers(text: str) -> list[str]:
     return out
 
 
+def _is_quantity(text: str, start: int, end: int) -> bool:
+    """Whether the digit run ``text[start:end]`` is a measured quantity or an amount:
+    a unit or currency word right after it, or a currency sign right before it."""
+    if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
+        return True
+    return _UNIT_AFTER_RE.match(text, end) is not None
+
+
 def _find(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for start, end in _spans_of(_EMAIL_RE, text):
@@ -205,7 +223,7 @@ def _find(text: str) -> list[tuple[int, int, str]]:
     for start, end, digits in _digit_runs(text):
         if len(digits) >= 13 and _card_digits(digits) is not None:
             found.append((start, end, "card"))
-        elif 7 <= len(digits) <= 15:
+        elif 7 <= len(digits) <= 15 and not _is_quantity(text, start, end):
             found.append((start, end, "phone"))
     # Earlier kinds win an overlap (e-mail, IBAN and ids before digit runs).
     chosen: list[tuple[int, int, str]] = []

@@ -74,6 +74,20 @@ def test_other_kinds_and_what_is_kept() -> None:
         assert redact_text(kept).text == kept
 
 
+def test_quantities_are_not_phone_numbers() -> None:
+    # A probe error quoted a WAV header's byte count; it read "declares [PHONE] bytes".
+    for kept in ("the WAV data chunk declares 1384844 bytes but only 4920 follow",
+                 "decoded 50000000 samples at 16 kHz", "a budget of 2500000 euros",
+                 "it costs $2500000", "read 12345678 rows", "upload 3145728kb"):
+        assert redact_text(kept).text == kept, kept
+    # A unit must follow at once, as a whole word; a card is redacted whatever follows.
+    for text, placeholder in (("call 5551234 so we can talk", "[PHONE]"),
+                              ("call 020 7946 0958 s", "[PHONE]"),
+                              ("call 5551234 bytesize", "[PHONE]"),
+                              ("card 4111 1111 1111 1111 dollars", "[CARD]")):
+        assert placeholder in redact_text(text).text, text
+
+
 def test_document_redaction_merges_words_and_keeps_ids() -> None:
     number = "4111111111111111"
     words = [[0.0, 0.5, "my", 0.9], [0.5, 0.9, "card", 0.9], [0.9, 1.0, "is", 0.9]]
