@@ -268,6 +268,7 @@ class LanguageIdSettings:
     switch_min_speech_s: float = 3.0
     switch_min_utterances: int = 2
     min_speech_s: float = 1.0
+    first_settle_needs_spoken: bool = True
 
     def __post_init__(self) -> None:
         _check_range("language_id.confidence_floor", self.confidence_floor, 0.0, 1.0)

@@ -118,3 +118,39 @@ def test_short_message_of_another_language_neither_joins_nor_breaks_a_run() -> N
     update = state.observe(_obs("es", 0.9, 0.8))  # short, but joins the es run: 2 utterances, 2.8 s
     assert not update.changed and update.reason.feature == "pending_switch"
     assert state.observe(_obs("es", 0.9, 0.5)).language == "es"  # a third: 3.3 s
+
+
+def _heard(code: str, text_p: float, spoken_p: float, seconds: float = 3.5) -> LanguageObservation:
+    """Speech whose text reads ``code`` with ``text_p`` and which Whisper heard as
+    ``code`` with ``spoken_p``."""
+    rest = "la" if code != "la" else "en"
+    return LanguageObservation(
+        LanguageDistribution.from_mapping({code: text_p, "en": 1 - text_p} if code != "en" else {code: text_p}),
+        seconds, "asr", spoken=LanguageDistribution.from_mapping({code: spoken_p, rest: 1 - spoken_p}),
+    )
+
+
+def test_one_utterance_settles_first_language_only_when_heard_clearly() -> None:
+    # Accented English decoded as Chinese: the text reads zh with certainty, but Whisper
+    # heard zh with only 0.45. One such utterance no longer settles the customer as zh.
+    state = SpeakerLanguageState()
+    update = state.observe(_heard("zh", 0.99, 0.45))
+    assert update.language is None and not update.changed
+    assert update.reason.feature == "pending_switch"
+    # Heard clearly, one long utterance still settles at once...
+    assert SpeakerLanguageState().observe(_heard("es", 0.99, 0.85)).language == "es"
+    # ...and two consistent ones settle whatever Whisper heard (the run rule).
+    assert state.observe(_heard("zh", 0.99, 0.40)).language == "zh"
+    # Chat text and speech without a spoken distribution are judged on the text alone.
+    assert SpeakerLanguageState().observe(_obs("zh", 0.99, 3.5)).language == "zh"
+    # The old rule, for comparison (language_id.first_settle_needs_spoken = false).
+    assert SpeakerLanguageState(first_needs_spoken=False).observe(_heard("zh", 0.99, 0.45)).language == "zh"
+
+
+def test_speaker_languages_pass_the_setting_on() -> None:
+    from langassist.config import LanguageIdSettings
+
+    on = SpeakerLanguages.from_settings(LanguageIdSettings())
+    off = SpeakerLanguages.from_settings(LanguageIdSettings(first_settle_needs_spoken=False))
+    assert on.observe("customer", _heard("zh", 0.99, 0.45)).language is None
+    assert off.observe("customer", _heard("zh", 0.99, 0.45)).language == "zh"

@@ -65,3 +65,24 @@ def test_reset_forgets_speakers() -> None:
     stage.reset()
     (detected,) = run_stage(stage, [_final(1, "hola amigo", seconds=1.0)])
     assert detected.speaker_language is None
+
+
+def test_speech_heard_unclearly_does_not_settle_alone() -> None:
+    # "hola amigo" reads es 0.95, but Whisper heard es with 0.4: one utterance does not
+    # settle the customer; a second consistent one does. Heard clearly, one does.
+    unclear = LanguageDistribution.from_mapping({"es": 0.4, "ja": 0.35, "la": 0.25})
+    clear = LanguageDistribution.from_mapping({"es": 0.9, "la": 0.1})
+
+    def heard(number: int, spoken: LanguageDistribution) -> TranscriptFinal:
+        return TranscriptFinal("call", "customer", f"u{number}", number * 10.0, number * 10.0 + 3.5,
+                               "hola amigo", language=spoken)
+
+    out = run_stage(LanguageStage(LanguageIdSettings(), KeywordIdentifier()),
+                    [heard(0, unclear), heard(1, unclear)])
+    assert [e.speaker_language for e in out] == [None, "es"]
+    assert out[0].language == "es"  # the utterance's own label is the text's
+    (first,) = run_stage(LanguageStage(LanguageIdSettings(), KeywordIdentifier()), [heard(0, clear)])
+    assert first.speaker_language == "es"
+    (old,) = run_stage(LanguageStage(LanguageIdSettings(first_settle_needs_spoken=False), KeywordIdentifier()),
+                       [heard(0, unclear)])
+    assert old.speaker_language == "es"

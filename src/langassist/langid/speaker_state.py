@@ -26,7 +26,13 @@ One :class:`SpeakerLanguageState` per speaker (track). Each utterance is an
   mean top probability ``>= switch_probability``; with the defaults (2 utterances, 3 s,
   0.8) consistent evidence switches on the second utterance;
 * the first language settles by the same rule, or at once from one observation with
-  ``>= switch_probability`` over ``>= switch_min_speech_s``.
+  ``>= switch_probability`` over ``>= switch_min_speech_s``. For speech, that one
+  observation must also have been *heard* as that language with ``>= switch_probability``
+  (its ``spoken`` distribution; ``first_settle_needs_spoken``, on by default): Whisper
+  writes an utterance in the language it decoded, so text from accented English decoded
+  as Chinese reads as Chinese with certainty though Whisper heard Chinese with 0.45. On
+  speech-en-accented this took the speakers settled on a wrong language from 4 of 21 to
+  1 (``benchmarks/speaker_language.py``); two consistent utterances still settle.
 
 This generalizes ``LocalHysteresis`` in ``benchmarks/spoken_langid.py`` (same thresholds,
 plus chat evidence and the minimum-speech gate). Pure and deterministic.
@@ -62,6 +68,8 @@ class LanguageObservation:
     distribution: LanguageDistribution
     evidence_s: float
     source: Literal["asr", "chat"] = "asr"
+    spoken: LanguageDistribution | None = None
+    """Whisper's spoken-language distribution of the utterance (speech only), when known."""
 
     @classmethod
     def from_chat(cls, distribution: LanguageDistribution, n_words: int) -> LanguageObservation:
@@ -86,6 +94,7 @@ class SpeakerLanguageState:
     switch_min_speech_s: float = 3.0
     switch_min_utterances: int = 2
     min_speech_s: float = 1.0
+    first_needs_spoken: bool = True
     settled: LanguageCode | None = None
     pooled: dict[LanguageCode, float] = field(default_factory=dict)
     _run: list[tuple[LanguageCode, float, float]] = field(default_factory=list)
@@ -116,6 +125,8 @@ class SpeakerLanguageState:
             self.settled is None
             and probability >= self.switch_probability
             and evidence >= self.switch_min_speech_s
+            and (not self.first_needs_spoken or observation.spoken is None
+                 or observation.spoken.probability(top) >= self.switch_probability)
         )
         if first_strong or (
             len(self._run) >= self.switch_min_utterances
@@ -151,9 +162,11 @@ class SpeakerLanguages:
         switch_min_speech_s: float = 3.0,
         switch_min_utterances: int = 2,
         min_speech_s: float = 1.0,
+        first_needs_spoken: bool = True,
     ) -> None:
         self._thresholds = (confidence_floor, switch_probability, switch_min_speech_s,
                             switch_min_utterances, min_speech_s)
+        self._first_needs_spoken = first_needs_spoken
         self._states: dict[str, SpeakerLanguageState] = {}
 
     @classmethod
@@ -165,12 +178,14 @@ class SpeakerLanguages:
             switch_min_speech_s=float(getattr(settings, "switch_min_speech_s", 3.0)),
             switch_min_utterances=int(getattr(settings, "switch_min_utterances", 2)),
             min_speech_s=float(getattr(settings, "min_speech_s", 1.0)),
+            first_needs_spoken=bool(getattr(settings, "first_settle_needs_spoken", True)),
         )
 
     def state(self, track: str) -> SpeakerLanguageState:
         if track not in self._states:
             floor, switch_p, switch_s, switch_n, min_s = self._thresholds
-            self._states[track] = SpeakerLanguageState(floor, switch_p, switch_s, switch_n, min_s)
+            self._states[track] = SpeakerLanguageState(floor, switch_p, switch_s, switch_n, min_s,
+                                                       first_needs_spoken=self._first_needs_spoken)
         return self._states[track]
 
     def observe(self, track: str, observation: LanguageObservation) -> StateUpdate:

@@ -69,7 +69,7 @@ class LanguageStage:
         language = distribution.top if distribution.top_probability >= floor else None
         n_words = len(word_tokens(event.text))
         observation = (
-            LanguageObservation(distribution, _speech_s(event), "asr")
+            LanguageObservation(distribution, _speech_s(event), "asr", spoken=spoken)
             if event.source == "asr"
             else LanguageObservation.from_chat(distribution, n_words)
         )
