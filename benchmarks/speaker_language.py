@@ -54,6 +54,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = Path(__file__).resolve().parent / "results" / "speaker_language.json"
 RAW = Path(__file__).resolve().parent / "results" / "raw"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_common import write_result  # noqa: E402
+
 SETS = ("speech-en-accented", "speech-en-native", "speech-multilingual")
 SYSTEMS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "any language": ({}, SETS),
@@ -206,15 +210,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['mean_utterances_to_settle']} |")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT, check=False).stdout.strip()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
+    write_result({
         "benchmark": "speaker_language", "model": "whisper-base",
         "systems": {name: {"overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in o.items()},
                            "sets": list(sets)} for name, (o, sets) in SYSTEMS.items()},
         "command": " ".join(["python benchmarks/speaker_language.py", *sys.argv[1:]]),
         "code_version": commit, "python": platform.python_version(),
         "wall_s": round(time.perf_counter() - started, 1), "results": results,
-    }, ensure_ascii=False, indent=1))
+    }, args.out)
     print(f"\nsaved {args.out}")
     return 0
 
