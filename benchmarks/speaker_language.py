@@ -86,6 +86,7 @@ def _transcribe(data: Path, overrides: dict[str, Any], sets: tuple[str, ...]) ->
     from langassist.eval import load_speech_set
     from langassist.service import guard_options
     from langassist.stages.asr import transcribe_track
+    from langassist.transcript import final_to_dict
 
     settings = service.load_settings(overrides=overrides, environ={})
     transcriber = service.create_transcriber(settings)
@@ -99,28 +100,16 @@ def _transcribe(data: Path, overrides: dict[str, Any], sets: tuple[str, ...]) ->
                                      language=None, guards=guards)
             rows.append({
                 "set": set_name, "id": item.id, "language": item.language, "speaker": _speaker(item),
-                "utterances": [{
-                    "start_s": u.start_s, "end_s": u.end_s, "text": u.text,
-                    "words": [[w.start_s, w.end_s, w.text, w.probability] for w in u.words],
-                    "spoken": list(u.language.probabilities) if u.language else None,
-                } for u in track.utterances],
+                "utterances": [final_to_dict(u) for u in track.utterances],
             })
         print(f"  {set_name}: transcribed in {time.perf_counter() - started:.0f} s", flush=True)
     return rows
 
 
-def _events(row: dict[str, Any], index: int) -> list[Any]:
-    from langassist.events import LanguageDistribution, TranscriptFinal, Word
+def _events(row: dict[str, Any]) -> list[Any]:
+    from langassist.transcript import final_from_dict
 
-    out = []
-    for number, u in enumerate(row["utterances"]):
-        out.append(TranscriptFinal(
-            call_id=row["speaker"], track="customer", utterance_id=f"{index}-{number}",
-            start_s=u["start_s"], end_s=u["end_s"], text=u["text"],
-            words=tuple(Word(w[0], w[1], w[2], w[3]) for w in u["words"]),
-            language=LanguageDistribution(tuple((c, p) for c, p in u["spoken"])) if u["spoken"] else None,
-        ))
-    return out
+    return [final_from_dict(u, call_id=row["speaker"], track="customer") for u in row["utterances"]]
 
 
 def _evaluate(rows: list[dict[str, Any]], overrides: dict[str, Any], identifier: Any) -> dict[str, Any]:
@@ -144,8 +133,8 @@ def _evaluate(rows: list[dict[str, Any]], overrides: dict[str, Any], identifier:
             truth = clips[0]["language"]
             heard = 0
             settled_at: int | None = None
-            for index, clip in enumerate(clips):
-                for event in _events(clip, index):
+            for clip in clips:
+                for event in _events(clip):
                     (detected,) = stage.feed(event)
                     total += 1
                     if detected.language is not None:
