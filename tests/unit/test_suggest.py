@@ -279,6 +279,28 @@ def test_incoming_translation_for_agent(resources) -> None:  # type: ignore[no-u
     assert out[0].text == "Customer said: tardes buenas hola"
 
 
+def test_one_agent_utterance_in_another_language_keeps_the_translation_target(resources) -> None:  # type: ignore[no-untyped-def]
+    # One agent utterance read as French ("Bonjour") was taken as the agent's language,
+    # and the customer's Spanish was then routed es->fr (no backend) instead of es->en.
+    router = TranslationRouter(TranslationSettings(), translators={"apertium": ReverseTranslator()})
+    engine = SuggestionEngine(router=router, phrasebook=resources.phrasebook)
+    engine.propose(final("agent", "a1", 2.0, "Bonjour"))
+    engine.propose(LanguageDetected(CALL, "agent", 2.0, "a1", "fr", LanguageDistribution.from_mapping({"fr": 1.0})))
+    engine.propose(final("customer", "c1", 5.0, "hola buenas tardes"))
+    out = engine.propose(customer_language("es", 5.0, "c1"))
+    assert out[0].kind == "incoming_translation"
+    assert out[0].text == "Customer said: tardes buenas hola"
+    # When the agent's language is settled as French, translations go into French.
+    engine = SuggestionEngine(router=router, phrasebook=resources.phrasebook)
+    engine.propose(final("agent", "a1", 2.0, "Bonjour, je vous écoute"))
+    engine.propose(LanguageDetected(CALL, "agent", 2.0, "a1", "fr", LanguageDistribution.from_mapping({"fr": 1.0}),
+                                    speaker_language="fr"))
+    engine.propose(final("customer", "c1", 5.0, "hola buenas tardes"))
+    out = engine.propose(customer_language("es", 5.0, "c1"))
+    assert out and out[0].kind != "incoming_translation"  # no es->fr backend here
+    assert "es->fr" in out[0].reason
+
+
 def test_feed_returns_events_and_reset_clears(engine: SuggestionEngine) -> None:
     events = engine.feed(confusion("long_silence", 4.0))
     assert events and isinstance(events[0], SuggestionProposed)

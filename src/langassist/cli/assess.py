@@ -36,6 +36,20 @@ def _reasons(score: dict[str, Any], count: int = 3) -> str:
     return "; ".join(details)
 
 
+TEXT_VIEW_MAX_CHARS = 400
+"""The text view shows at most this many characters of an utterance (JSON keeps all)."""
+
+
+def _shown_text(text: str, limit: int = TEXT_VIEW_MAX_CHARS) -> str:
+    """``text`` on one line, cut at a word boundary after ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit + 1)
+    head = text[: cut if cut > limit // 2 else limit]
+    return f"{head} ... ({len(text) - len(head)} more characters; --format json has them all)"
+
+
 def render_assessment_text(document: dict[str, Any]) -> str:
     """A person-readable summary of one assessment document."""
     lines: list[str] = []
@@ -72,7 +86,7 @@ def render_assessment_text(document: dict[str, Any]) -> str:
         text_language = utterance.get("text_language")
         if text_language:
             badge = f"[{text_language.get('language') or '??'}]"
-        lines.append(f"{utterance['start_s']:7.1f}s {utterance['track']:>8} {badge:5} {utterance['text']}")
+        lines.append(f"{utterance['start_s']:7.1f}s {utterance['track']:>8} {badge:5} {_shown_text(utterance['text'])}")
         difficulty = utterance.get("difficulty")
         if difficulty:
             lines.append(f"{'':17}difficulty {_bar(difficulty.get('value'))} "

@@ -398,7 +398,13 @@ class SuggestionEngine:
         )]
 
     def _on_language(self, event: LanguageDetected) -> list[Suggestion]:
-        language = event.speaker_language or event.language
+        # The agent's language (the target of translations) follows the agent's settled
+        # language only: one utterance in another language (a greeting in the
+        # customer's) must not turn the translations around. A customer's follows the
+        # latest utterance while their language is unsettled.
+        language = event.speaker_language
+        if language is None and event.track != AGENT:
+            language = event.language
         if language is not None:
             self._languages[event.track] = language
         if event.track != CUSTOMER or event.language is None:
