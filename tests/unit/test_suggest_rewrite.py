@@ -144,4 +144,17 @@ def test_explanations_follow_a_clean_sentence_end() -> None:
     from langassist.suggest.rewrite import rewrite_plain
 
     result = rewrite_plain("the terminal is running a provisioning profile,", glossary=load_glossary())
-    assert ",." not in result.text and "profile. Provisioning" in result.text
+    assert ",." not in result.text and "profile... Provisioning" in result.text
+
+
+def test_an_utterance_cut_off_mid_sentence_is_not_closed_with_a_full_stop() -> None:
+    # Whisper split "... go solid green before the" | "DHCP ..."; the rewrite of the
+    # first part read "... before the. Firmware is the software inside the device."
+    from langassist.difficulty.glossary import load_glossary
+    from langassist.suggest.rewrite import rewrite_plain
+
+    glossary = load_glossary()
+    cut = rewrite_plain("the terminal is running a provisioning profile and you wait before the", glossary=glossary)
+    assert "before the... Provisioning means" in cut.text and "the. " not in cut.text
+    whole = rewrite_plain("the terminal is running a provisioning profile now.", glossary=glossary)
+    assert "now. Provisioning means" in whole.text and "..." not in whole.text

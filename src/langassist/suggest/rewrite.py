@@ -439,7 +439,10 @@ def rewrite_plain(
     if explanations:
         working = working.rstrip().rstrip(",;:-").rstrip()
         if working and working[-1] not in ".!?":
-            working += "."
+            # No full stop of its own: the utterance was cut off (the rest comes in the
+            # next one) or left unpunctuated; an ellipsis does not make a cut phrase
+            # ("wait before the") read as a finished sentence.
+            working += "..."
         working += " " + " ".join(change.after for change in explanations)
     restored = unmask(working, masked) if masked.spans else working
     changes = tuple(
