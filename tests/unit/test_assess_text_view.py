@@ -35,3 +35,12 @@ def test_very_long_utterance_is_cut_at_a_word_and_says_how_much_is_left() -> Non
 def test_one_unbroken_token_is_cut_at_the_limit() -> None:
     out = render_assessment_text(document("x" * 1000))
     assert "x" * TEXT_VIEW_MAX_CHARS + " ... (600 more characters" in out
+
+
+def test_a_long_suggestion_is_cut_too() -> None:
+    doc = document("short")
+    doc["suggestions"] = [{"time_s": 1.0, "category": "recover", "text": "Say it again: " + "y " * 600,
+                           "reason": "r"}]
+    out = render_assessment_text(doc)
+    line = next(row for row in out.splitlines() if "[recover]" in row)
+    assert len(line) < TEXT_VIEW_MAX_CHARS + 120 and "more characters; --format json has them all" in line

@@ -37,7 +37,8 @@ def _reasons(score: dict[str, Any], count: int = 3) -> str:
 
 
 TEXT_VIEW_MAX_CHARS = 400
-"""The text view shows at most this many characters of an utterance (JSON keeps all)."""
+"""The text view shows at most this many characters of an utterance or a suggestion
+(JSON keeps all)."""
 
 
 def _shown_text(text: str, limit: int = TEXT_VIEW_MAX_CHARS) -> str:
@@ -103,7 +104,7 @@ def render_assessment_text(document: dict[str, Any]) -> str:
         lines.append("")
         lines.append("suggestions:")
         for suggestion in document["suggestions"]:
-            lines.append(f"{suggestion['time_s']:7.1f}s [{suggestion['category']}] {suggestion['text']}")
+            lines.append(f"{suggestion['time_s']:7.1f}s [{suggestion['category']}] {_shown_text(suggestion['text'])}")
             lines.append(f"{'':9}why: {suggestion['reason']}")
     for failure in document.get("failures", []):
         lines.append(f"stage {failure['stage']} failed at {failure['time_s']:.1f} s: {failure['message']}")
