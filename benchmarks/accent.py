@@ -238,7 +238,8 @@ def espeak_check(transcriber: Any, model: AccentModel, settings: Any) -> dict[st
                                   "-c", "1", "-r", "16000", "-"], check=True, capture_output=True).stdout
         samples = np.frombuffer(raw, dtype="<f4").astype(np.float32)
         track = transcribe_track(transcriber, samples, call_id=voice, track="customer", language=SPOKEN,
-                                 guards=service.guard_options(settings))
+                                 guards=service.guard_options(settings),
+                                 merge=service.merge_options(settings))
         event = AccentScorer(model=model).score_speaker(track.utterances, language=SPOKEN)
         out[voice] = {"score": event.score.value, "likely_first_language": event.likely_first_language,
                       "p_en": None if track.language is None else round(track.language.probability("en"), 4),
@@ -264,8 +265,10 @@ def main() -> None:
     model = load_accent_model(args.accent_model)
     transcriber = load_transcriber(args.model_dir, settings)
     guards = service.guard_options(settings)
+    merge = service.merge_options(settings)
     cache = transcribe_clips(clips, transcriber, language=SPOKEN,
-                             cache_file=cache_path(transcriber.name, SPOKEN), guards=guards)
+                             cache_file=cache_path(transcriber.name, SPOKEN), guards=guards,
+                             merge=merge)
     result: dict[str, Any] = {
         "benchmark": "accent",
         "asr_model": transcriber.name,
@@ -280,7 +283,8 @@ def main() -> None:
     }
     if args.language in ("auto", "both"):
         auto = transcribe_clips(clips, transcriber, language=None,
-                                cache_file=cache_path(transcriber.name, None), guards=guards)
+                                cache_file=cache_path(transcriber.name, None), guards=guards,
+                                merge=merge)
         result["auto_language"] = evaluate(clips, auto, model, split)
     if not args.no_espeak:
         result["espeak"] = espeak_check(transcriber, model, settings)

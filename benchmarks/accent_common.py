@@ -104,6 +104,7 @@ def transcribe_clips(
     language: str | None,
     cache_file: Path,
     guards: Any = None,
+    merge: Any = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, dict[str, Any]]:
     """Whisper output per clip, from the cache or computed (and then cached).
@@ -125,7 +126,7 @@ def transcribe_clips(
         started = time.perf_counter()
         track = transcribe_track(
             transcriber, samples, call_id=clip.clip_id, track="customer",
-            language=language, guards=guards,
+            language=language, guards=guards, merge=merge,
         )
         decode_s = time.perf_counter() - started
         whole = transcriber.detect_language(samples)

@@ -145,7 +145,7 @@ def main() -> None:
     transcriber = load_transcriber(args.model_dir, settings)
     cache = transcribe_clips(
         clips, transcriber, language=SPOKEN, cache_file=cache_path(transcriber.name, SPOKEN),
-        guards=service.guard_options(settings),
+        guards=service.guard_options(settings), merge=service.merge_options(settings),
     )
     train = [clip for clip in clips if split[clip.speaker] == "train"]
     leaked = sorted({c.speaker for c in train if split[c.speaker] != "train"})

@@ -157,6 +157,14 @@ class AsrSettings:
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold_s: float | None = 2.0
     max_repeat_ngram: int = 3
+    merge_gap_s: float | None = 0.5
+    """Consecutive segments of a track become one utterance when the first does not end
+    a sentence (no ``.``, ``?``, ``!``) and the next starts within this many seconds, in
+    the same language: Whisper cuts segments at timestamps, not sentences, so a turn
+    otherwise comes out as "... before the" and "DHCP lease renews." ``None`` keeps
+    Whisper's segments as they are."""
+    merge_max_s: float = 30.0
+    """The longest utterance that joining segments may make, seconds."""
     max_decode_factor: float = 3.0
     """Wall-clock budget per VAD window, as a multiple of its duration: stops runaway
     temperature-fallback loops; generous by default so a loaded machine loses no words."""
@@ -247,6 +255,9 @@ class AsrSettings:
             _check_range("asr.encoder_pad_s", self.encoder_pad_s, 1.5, 30.0)
         _check_range("asr.encoder_min_s", self.encoder_min_s, 1.0, 30.0)
         _check_range("asr.max_repeat_ngram", self.max_repeat_ngram, 2, 50)
+        if self.merge_gap_s is not None:
+            _check_range("asr.merge_gap_s", self.merge_gap_s, 0.0, 10.0)
+        _check_range("asr.merge_max_s", self.merge_max_s, 1.0, 600.0)
         _check_choice(
             "asr.compute_type", self.compute_type,
             ("int8", "int8_float32", "float32", "float16", "int8_float16", "default", "auto"),

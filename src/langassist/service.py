@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langassist.asr_guards import GuardOptions
+from langassist.asr_merge import MergeOptions
 from langassist.backends.base import Transcriber
 from langassist.config import Settings, load_settings
 from langassist.errors import AudioFormatError, ConfigError, LangassistError
@@ -162,6 +163,10 @@ def guard_options(settings: Settings) -> GuardOptions:
     )
 
 
+def merge_options(settings: Settings) -> MergeOptions:
+    return MergeOptions(max_gap_s=settings.asr.merge_gap_s, max_duration_s=settings.asr.merge_max_s)
+
+
 def run_metadata(settings: Settings, transcriber: Transcriber | None = None) -> dict[str, Any]:
     """What produced an output: versions, model, resolved settings."""
     data: dict[str, Any] = {
@@ -219,6 +224,7 @@ def transcribe_file(
         call_id=call_id,
         language=settings.asr.language,
         guards=guard_options(settings),
+        merge=merge_options(settings),
         on_progress=progress,
     )
     metadata_ = run_metadata(settings, transcriber)

@@ -221,3 +221,17 @@ def test_fallback_sampling_repeats_across_processes(sample_call_flac: Path, tmp_
         texts.append([u["text"] for track in document["tracks"] for u in track["utterances"]])
     assert texts[0] == texts[1]
     assert any("entiendo" in text for text in texts[0])
+
+
+def test_sample_call_agent_turn_is_one_utterance(sample_call_flac: Path, base: Transcriber) -> None:
+    """Whisper base cuts the sample call's first agent turn into two segments ("... before
+    the" and "the HCP-0."); joined, the turn is one utterance that ends a sentence."""
+    transcript = transcribe(sample_call_flac, base)
+    agent = next(track for track in transcript.tracks if track.track == "agent")
+    first = agent.utterances[0]
+    assert first.start_s < 1.5 and first.end_s > 13.0, [(u.start_s, u.end_s) for u in agent.utterances]
+    assert first.text.rstrip().endswith((".", "?", "!"))
+    assert [w.start_s for w in first.words] == sorted(w.start_s for w in first.words)
+    split = transcribe(sample_call_flac, base, **{"asr.merge_gap_s": "none"})
+    unjoined = next(track for track in split.tracks if track.track == "agent")
+    assert len(unjoined.utterances) > len(agent.utterances)

@@ -3,7 +3,9 @@
 A track is fed to the transcriber in blocks of at most ``BLOCK_S`` seconds, cut at the
 quietest 100 ms near each boundary, so memory stays bounded and progress can be
 reported. Every block's segments pass the hallucination and repetition guards
-(:mod:`langassist.asr_guards`) before they become :class:`TranscriptFinal` events.
+(:mod:`langassist.asr_guards`); segments that continue each other (no sentence end,
+little silence between them) are then joined (:mod:`langassist.asr_merge`), and each
+becomes a :class:`TranscriptFinal` event.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from langassist.asr_guards import GuardOptions, apply_guards
+from langassist.asr_merge import MergeOptions, merge_continuations
 from langassist.backends.base import Segment, Transcriber, Transcription
 from langassist.events import LanguageDistribution, TranscriptFinal
 from langassist.transcript import TrackTranscript
@@ -76,12 +79,14 @@ def transcribe_track(
     track: str,
     language: str | None = None,
     guards: GuardOptions | None = None,
+    merge: MergeOptions | None = None,
     on_progress: ProgressCallback | None = None,
     block_s: float = BLOCK_S,
 ) -> TrackTranscript:
     """Transcribe one track of 16 kHz mono audio into guarded final utterances.
 
     Args:
+        merge: when consecutive segments become one utterance (``None``: the defaults).
         on_progress: called with the seconds of audio done after each block.
     """
     results = []
@@ -91,7 +96,7 @@ def transcribe_track(
         ))
         if on_progress is not None:
             on_progress(end / SAMPLE_RATE_HZ)
-    return _assemble(results, samples, call_id=call_id, track=track, guards=guards)
+    return _assemble(results, samples, call_id=call_id, track=track, guards=guards, merge=merge)
 
 
 def transcribe_tracks(
@@ -101,6 +106,7 @@ def transcribe_tracks(
     call_id: str,
     language: str | None = None,
     guards: GuardOptions | None = None,
+    merge: MergeOptions | None = None,
     on_progress: ProgressCallback | None = None,
     block_s: float = BLOCK_S,
 ) -> list[TrackTranscript]:
@@ -124,7 +130,7 @@ def transcribe_tracks(
 
             out.append(transcribe_track(
                 transcriber, samples, call_id=call_id, track=name, language=language,
-                guards=guards, on_progress=progress, block_s=block_s,
+                guards=guards, merge=merge, on_progress=progress, block_s=block_s,
             ))
             done_before += samples.size / SAMPLE_RATE_HZ
         return out
@@ -150,7 +156,7 @@ def transcribe_tracks(
     return [
         _assemble(
             [result for (piece, result) in zip(pieces, results, strict=True) if piece[0] == name],
-            samples, call_id=call_id, track=name, guards=guards,
+            samples, call_id=call_id, track=name, guards=guards, merge=merge,
         )
         for name, samples in tracks.items()
     ]
@@ -163,26 +169,31 @@ def _assemble(
     call_id: str,
     track: str,
     guards: GuardOptions | None,
+    merge: MergeOptions | None = None,
 ) -> TrackTranscript:
-    """A track's block results, guarded, as one transcript."""
-    finals: list[TranscriptFinal] = []
+    """A track's block results, guarded, as one transcript (continuations joined)."""
     notes: list[str] = []
     speech_s = decode_s = 0.0
     weighted: dict[str, float] = {}
     weight = 0.0
+    kept: list[Segment] = []
     for result in results:
         speech_s += result.speech_s
         decode_s += result.decode_s
         notes.extend(result.dropped)
         guarded = apply_guards(result.segments, guards)
         notes.extend(guarded.notes)
+        kept.extend(guarded.segments)
         for segment in guarded.segments:
-            finals.append(_to_final(segment, call_id=call_id, track=track, number=len(finals) + 1))
             if segment.language is not None:
                 seconds = max(0.1, segment.end_s - segment.start_s)
                 weight += seconds
                 for code, probability in segment.language.probabilities:
                     weighted[code] = weighted.get(code, 0.0) + probability * seconds
+    finals = [
+        _to_final(segment, call_id=call_id, track=track, number=number)
+        for number, segment in enumerate(merge_continuations(kept, merge), start=1)
+    ]
     language_distribution = (
         LanguageDistribution.from_mapping({k: v / weight for k, v in weighted.items()}).head(10)
         if weight
