@@ -19,6 +19,7 @@ never joined to anything.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,16 +125,8 @@ def _without_boundary_repeat(first: Segment, second: Segment) -> Segment:
         if after[0].start_s - before[-1].end_s > _REPEAT_GAP_S:
             continue
         words = second.words[size:]
-        return Segment(
-            start_s=words[0].start_s,
-            end_s=second.end_s,
-            text=" " + " ".join(tokens[size:]),
-            words=words,
-            avg_logprob=second.avg_logprob,
-            no_speech_prob=second.no_speech_prob,
-            compression_ratio=second.compression_ratio,
-            temperature=second.temperature,
-            language=second.language,
+        return dataclasses.replace(
+            second, start_s=words[0].start_s, text=" " + " ".join(tokens[size:]), words=words
         )
     return second
 
