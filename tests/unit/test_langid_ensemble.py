@@ -253,23 +253,24 @@ def test_identify_and_analyze_agree(text: str) -> None:
     assert ensemble.identify(text) == ensemble.analyze(text).distribution
 
 
-def test_identify_many_equals_identify_one_by_one() -> None:
+@pytest.mark.parametrize("method", ["identify_many", "identify_matrix"])
+def test_identify_many_equals_identify_one_by_one(method: str) -> None:
     texts = ["das Haus ist sehr gross", "la", "zzzz", "", "🙂", "The HOUSE is BIG", "casa 東京",
              "la casa es muy grande", "a" * 5000]
     ensemble, cheap, expensive = _cascade(first_margin=0.5, second_margin=0.9)
     reference, _, _ = _cascade(first_margin=0.5, second_margin=0.9)
-    batch = ensemble.identify_many(texts)
+    batch = getattr(ensemble, method)(texts)
     single = [reference.identify(text) for text in texts]
     assert [d.top for d in batch] == [d.top for d in single]
     for a, b in zip(batch, single, strict=True):
         assert [c for c, _ in a.probabilities] == [c for c, _ in b.probabilities]
         assert [p for _, p in a.probabilities] == pytest.approx([p for _, p in b.probabilities], abs=1e-6)
     assert ensemble.stage_counts == reference.stage_counts
-    assert ensemble.identify_many([]) == []
-    assert ensemble.identify_many(["Haus", "", "🙂"])[1:] == [LanguageDistribution()] * 2
+    assert getattr(ensemble, method)([]) == []
+    assert getattr(ensemble, method)(["Haus", "", "🙂"])[1:] == [LanguageDistribution()] * 2
 
 
-def test_identify_many_scores_each_stage_in_one_batch() -> None:
+def test_identify_matrix_scores_each_stage_in_one_batch() -> None:
     """Scorers with ``score_matrix`` get one call per stage, holding only the texts the
     stages before left open, and the results equal scoring one by one."""
     texts = ["das Haus ist sehr gross", "la", "zzzz", "", "🙂", "casa 東京", "qqq rrr", "the house"]
@@ -285,7 +286,7 @@ def test_identify_many_scores_each_stage_in_one_batch() -> None:
 
     ensemble, cheap, expensive = build()
     reference, _, _ = build()
-    batch = ensemble.identify_many(texts)
+    batch = ensemble.identify_matrix(texts)
     single = [reference.identify(text) for text in texts]
     assert [d.top for d in batch] == [d.top for d in single]
     for a, b in zip(batch, single, strict=True):

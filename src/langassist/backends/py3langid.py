@@ -66,6 +66,20 @@ class Py3langidIdentifier:
         scores -= scores.max()
         return scores - math.log(float(np.exp(scores).sum()))
 
+    def native_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The model for the compiled cascade (``langassist.langid._cascade``): next-state
+        table (uint32), row offsets and outputs (int64), the feature-by-language table as
+        float32 (py3langid stores float16; widening is exact) and the class priors."""
+        nextmove, rowbase, outputs = self._arrays()
+        identifier = self._identifier
+        return (
+            np.ascontiguousarray(nextmove, dtype=np.uint32),
+            np.ascontiguousarray(rowbase, dtype=np.int64),
+            np.ascontiguousarray(outputs, dtype=np.int64),
+            np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32),
+            np.ascontiguousarray(identifier.nb_pc, dtype=np.float32),
+        )
+
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The automaton as numpy arrays (next state table, row offsets, outputs), made on
         first use; the transition table is a view of py3langid's own array."""

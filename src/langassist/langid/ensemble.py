@@ -24,7 +24,7 @@ How a text is scored (every step over one fixed tuple of languages):
    benchmark does not score on (``benchmarks/train_text_langid.py``) and are stored in
    ``langassist/data/text-langid-ensemble.json``. A stage whose sources are all missing
    (a backend left out of the settings) is skipped, and so is one that would add nothing
-   to the stage before it. :meth:`TextLanguageEnsemble.identify_many` runs the whole
+   to the stage before it. :meth:`TextLanguageEnsemble.identify_matrix` runs the whole
    cascade over a batch as matrix operations, each stage on the texts still open (a
    backend with a ``score_matrix`` method scores them in one call).
 4. Call context (optional, :class:`LanguageContext`): ``log`` of a prior built from the
@@ -32,6 +32,16 @@ How a text is scored (every step over one fixed tuple of languages):
    of the same utterance is added with design weights (no labelled data to fit them).
 5. Result: softmax over the languages; ``language`` is ``None`` when the top probability
    is below ``confidence_floor``.
+
+Compiled path: when the C extension ``langassist.langid._cascade`` is built (the package
+build compiles it where a C compiler is found; see :mod:`langassist.langid.native`),
+:meth:`TextLanguageEnsemble.identify` runs steps 1-3 and 5 for a text in one C call:
+word keys and lexicon rows, py3langid's naive Bayes (its byte automaton walked in C), the
+stage sums and margin checks, the ranked distribution. A backend it does not compute
+(lingua) is scored in Python when a stage needs it. :meth:`~TextLanguageEnsemble.analyze`
+(context, spans, reasons) and :meth:`~TextLanguageEnsemble.identify_matrix` stay in Python;
+:meth:`~TextLanguageEnsemble.identify_many` loops over the compiled :meth:`identify`.
+The answers are the Python path's up to float rounding.
 
 Code-switching: :meth:`TextLanguageEnsemble.analyze` also segments the word tokens with a
 Viterbi pass over per-word lexicon posteriors and a switch penalty; when at least two
@@ -43,6 +53,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +69,7 @@ from langassist.events import LanguageCode, LanguageDistribution, Reason
 from langassist.langid.lexicon import (
     ZIPF_STEP,
     HashedVocabulary,
+    Vocabulary,
     WordfreqLexicon,
     word_key,
     word_keys,
@@ -83,6 +95,8 @@ __all__ = [
     "load_ensemble_weights",
     "token_bucket",
 ]
+
+_log = logging.getLogger(__name__)
 
 MAX_CHARS = 2000
 """Longer texts are cut (at a space) before scoring; the head decides the language."""
@@ -122,7 +136,7 @@ class LanguageScorer(Protocol):
 
     A scorer may also have ``score_matrix(texts) -> (matrix, present)``: the
     ``(len(texts), len(languages))`` log-probabilities of many texts at once and a mask
-    of the texts with evidence. :meth:`TextLanguageEnsemble.identify_many` uses it when
+    of the texts with evidence. :meth:`TextLanguageEnsemble.identify_matrix` uses it when
     present (py3langid and lingua have one) and calls :meth:`score_vector` per text
     otherwise.
     """
@@ -230,6 +244,11 @@ class LexiconScorer:
             return vocabulary.rows_of_keys(word_keys(words))
         found = [vocabulary.get(word) for word in words]
         return np.array([-1 if row is None else row for row in found], dtype=np.int64)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The lexicon's word form -> row map."""
+        return self._vocabulary
 
     @property
     def table(self) -> np.ndarray:
@@ -421,6 +440,9 @@ class TextLanguageEnsemble:
         weights: the fitted cascade (:func:`load_ensemble_weights`).
         lexicon: the wordfreq evidence, or ``None`` to go without.
         confidence_floor: below this top probability the language is ``None``.
+        native: run :meth:`identify` through the compiled cascade
+            (:mod:`langassist.langid.native`) when it is built; ``False`` always runs the
+            Python path. Both give the same results up to float rounding.
     """
 
     name = "ensemble"
@@ -433,6 +455,7 @@ class TextLanguageEnsemble:
         *,
         lexicon: LexiconScorer | None = None,
         confidence_floor: float = 0.5,
+        native: bool = True,
     ) -> None:
         self.languages = tuple(dict.fromkeys(languages))
         if len(self.languages) < 1:
@@ -473,6 +496,58 @@ class TextLanguageEnsemble:
         self._language_objects = np.asarray(self.languages, dtype=object)
         self.stage_counts = [0] * len(self._stages)
         """How many texts each compiled stage decided (for benchmarks and tuning)."""
+        self._native: Any = self._build_native() if native else None
+
+    @property
+    def native(self) -> bool:
+        """Whether :meth:`identify` runs through the compiled cascade."""
+        return self._native is not None
+
+    def _build_native(self) -> Any:
+        """The compiled cascade for this ensemble, or ``None`` when the extension is not
+        built or there are no stages (a dict vocabulary is hashed for it first)."""
+        from langassist.backends.py3langid import Py3langidIdentifier
+        from langassist.langid.native import native_module
+
+        module = native_module()
+        if module is None or not self._stages or len(self._slot_names) > 8:
+            return None
+        lexicon_parts = None
+        if self._lexicon is not None:
+            vocabulary = self._lexicon.vocabulary
+            if not isinstance(vocabulary, HashedVocabulary):
+                vocabulary = HashedVocabulary.from_mapping(dict(vocabulary.items()))  # type: ignore[attr-defined]
+            lexicon_parts = (
+                0,
+                np.ascontiguousarray(self._lexicon.table, dtype=np.float32),
+                np.ascontiguousarray(vocabulary.keys, dtype=np.int64),
+                np.ascontiguousarray(vocabulary.row_ids, dtype=np.int32),
+            )
+        py3_parts = None
+        for slot, entry in enumerate(self._slot_scorers):
+            if entry is None:
+                continue
+            scorer, alignment = entry
+            if isinstance(scorer, Py3langidIdentifier):  # scored in C; other backends are asked of Python
+                py3_parts = (slot, *scorer.native_arrays(), alignment.tolist())
+                break
+        stages = [
+            (stage.slots, [list(w) for w in stage.weight_lists], [b.tolist() for b in stage.bias], stage.margin)
+            for stage in self._stages
+        ]
+        try:
+            return module.Cascade(
+                self.languages, stages, lexicon_parts, py3_parts, BUCKET_LIMITS, _FLOOR_LOG_P, REPORTED_MIN_P, 10
+            )
+        except ValueError as exc:  # e.g. more than 256 languages: the Python path has no such limit
+            _log.warning("text language ID runs in Python: the compiled cascade refused this ensemble (%s)", exc)
+            return None
+
+    def _native_source(self, slot: int, text: str) -> Any:
+        """The aligned float64 vector of a backend the compiled cascade does not compute
+        (lingua, ...) for ``text``; ``()`` when it finds no evidence."""
+        vector = self._source_vector(slot, text, ())
+        return () if vector is None else np.ascontiguousarray(vector, dtype=np.float64)
 
     @property
     def stage_sources(self) -> tuple[tuple[str, ...], ...]:
@@ -583,6 +658,23 @@ class TextLanguageEnsemble:
 
     def identify(self, text: str) -> LanguageDistribution:
         """The language distribution of ``text`` (empty when it holds no letters)."""
+        native = self._native
+        if native is not None and text:
+            text = _cut(text)
+            words = word_tokens(text)
+            if not words:  # no letters (word tokens are runs of letters and marks)
+                return LanguageDistribution()
+            bias = None if text.isascii() else self._script_bias(text)[0]
+            extras: list[Any] = [None] * len(self._slot_names)
+            while True:
+                out = native.run(text, words, extras, bias)
+                if out.__class__ is not int:
+                    break
+                extras[out] = self._native_source(out, text)  # a source only Python computes
+            stage, pairs = out
+            if stage >= 0 and self.stage_counts:
+                self.stage_counts[stage] += 1
+            return LanguageDistribution(pairs)
         if not text or not has_letters(text):
             return LanguageDistribution()
         text = _cut(text)
@@ -598,6 +690,17 @@ class TextLanguageEnsemble:
         return LanguageDistribution() if scores is None else self._distribution(scores, 10, probabilities)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageDistribution]:
+        """:meth:`identify` of every text.
+
+        With the compiled cascade (:attr:`native`), text by text through it: on
+        langid-lingua that is faster than the matrix path in every category
+        (``benchmarks/README.md`` section 2). Without it, :meth:`identify_matrix`.
+        """
+        if self._native is not None:
+            return [self.identify(text) for text in texts]
+        return self.identify_matrix(texts)
+
+    def identify_matrix(self, texts: Sequence[str]) -> list[LanguageDistribution]:
         """:meth:`identify` of every text, the whole cascade run as matrix operations.
 
         Each stage scores all the texts still open at once: the lexicon sums come from

@@ -54,6 +54,7 @@ def create_ensemble_identifier(settings: Any, *, use_lexicon: bool = True) -> Te
         lexicon = LexiconScorer(cached_wordfreq_lexicon(languages, settings.models.cache_dir), languages)
     return TextLanguageEnsemble(
         languages, scorers, weights, lexicon=lexicon, confidence_floor=language_id.confidence_floor,
+        native=language_id.native,
     )
 
 
