@@ -49,6 +49,7 @@ TEXTS = [
     "   house   ", "house\nmaison", "e-mail", "3G", "COVID-19", "I'm", "l'homme",
     "word " * 600,  # longer than MAX_CHARS: cut at a space
     "déjà-vu " * 400,
+    "1 " * 1200 + "house maison",  # letters only past the cut
 ]
 NO_LETTERS = ["", " ", "\n\t", "12345", "!!!", "🙂🙂", "— … —", "\u0000"]
 

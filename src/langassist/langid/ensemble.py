@@ -2,9 +2,9 @@
 
 How a text is scored (every step over one fixed tuple of languages):
 
-1. Gate. Text without a letter (empty, digits, emoji, punctuation) has no evidence: the
-   result is an empty distribution and language ``None``. Very long texts are cut to
-   :data:`MAX_CHARS` characters (at a space) before scoring.
+1. Gate. Very long texts are cut to :data:`MAX_CHARS` characters (at a space). Text
+   without a letter in what is left (empty, digits, emoji, punctuation) has no evidence:
+   the result is an empty distribution and language ``None``.
 2. Evidence. Each *scorer* gives log-probabilities over its languages
    (:class:`LanguageScorer`; a plain :class:`~langassist.backends.base.LanguageIdentifier`
    is wrapped by :class:`DistributionScorer`). The wordfreq lexicon gives, per word
@@ -662,7 +662,7 @@ class TextLanguageEnsemble:
         if native is not None and text:
             text = _cut(text)
             words = word_tokens(text)
-            if not words:  # no letters (word tokens are runs of letters and marks)
+            if not words:  # no letters in the scored head (word tokens are runs of letters and marks)
                 return LanguageDistribution()
             bias = None if text.isascii() else self._script_bias(text)[0]
             extras: list[Any] = [None] * len(self._slot_names)
@@ -675,9 +675,9 @@ class TextLanguageEnsemble:
             if stage >= 0 and self.stage_counts:
                 self.stage_counts[stage] += 1
             return LanguageDistribution(pairs)
-        if not text or not has_letters(text):
-            return LanguageDistribution()
         text = _cut(text)
+        if not text or not has_letters(text):  # the head that is scored holds no letter
+            return LanguageDistribution()
         if self._lexicon is not None:
             words = word_tokens(text)  # no offsets needed here: the quicker tokenizer
             rows = self._lexicon.rows_of_words(words)
@@ -881,7 +881,7 @@ class TextLanguageEnsemble:
     def analyze(self, text: str, context: LanguageContext | None = None) -> TextLanguageResult:
         """Distribution, decision (``None`` below the floor), code-switch spans, reasons."""
         prior, reasons = self._context_prior(context)
-        if not text or not has_letters(text):
+        if not text or not has_letters(_cut(text)):  # letters only past the cut count as none
             reasons.append(Reason("no_letters", 0.0, 0.0, "the text holds no letters"))
             if prior is not None and context is not None and context.spoken:
                 distribution = self._distribution(prior)
