@@ -49,7 +49,7 @@ def compile_extension(source: Path, target: Path) -> str | None:
     if not (Path(include) / "Python.h").exists():
         return f"Python headers not found in {include} (install the python3-dev package)"
     target.parent.mkdir(parents=True, exist_ok=True)
-    command = [*compiler, "-O2", "-fPIC", "-shared", "-std=c99", f"-I{include}", str(source), "-o", str(target), "-lm"]
+    command = [*compiler, "-O2", "-fPIC", "-shared", f"-I{include}", str(source), "-o", str(target), "-lm"]
     if sys.platform == "darwin":
         command[1:1] = ["-undefined", "dynamic_lookup"]
     try:
