@@ -97,6 +97,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_NATIVE_MAX_SLOTS = 8  # evidence sources the compiled cascade takes (MAX_SLOTS in _cascade.c)
 
 MAX_CHARS = 2000
 """Longer texts are cut (at a space) before scoring; the head decides the language."""
@@ -510,7 +511,7 @@ class TextLanguageEnsemble:
         from langassist.langid.native import native_module
 
         module = native_module()
-        if module is None or not self._stages or len(self._slot_names) > 8:
+        if module is None or not self._stages or len(self._slot_names) > _NATIVE_MAX_SLOTS:
             return None
         lexicon_parts = None
         if self._lexicon is not None:
@@ -693,8 +694,9 @@ class TextLanguageEnsemble:
         """:meth:`identify` of every text.
 
         With the compiled cascade (:attr:`native`), text by text through it: on
-        langid-lingua that is faster than the matrix path in every category
-        (``benchmarks/README.md`` section 2). Without it, :meth:`identify_matrix`.
+        langid-lingua that is about as fast as the matrix path on single words and faster
+        on pairs and sentences (``benchmarks/README.md`` section 2). Without it,
+        :meth:`identify_matrix`.
         """
         if self._native is not None:
             return [self.identify(text) for text in texts]
