@@ -161,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/text_langid.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "published_lingua_high_22_half_data": PUBLISHED_LINGUA_HIGH_22, "results": results,
     }
+    disagreements = None
+    if "ensemble" in results and "ensemble-python" in results:  # items where the two answer differently
+        disagreements = {c: sum(a != b for a, b in zip(per_item_guesses[("ensemble", c)],
+                                                       per_item_guesses[("ensemble-python", c)], strict=True))
+                         for c in CATEGORIES}
+        document["native_vs_python_disagreements"] = disagreements
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     print(f"\nlangid-lingua, {args.split} split, items per category: "
@@ -176,12 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {accuracy} | {speed} | {batch_speed} |")
     high = results.get("lingua-high")
     ensemble = results.get("ensemble")
-    if ensemble and "ensemble-python" in results:
-        disagreements = {c: sum(a != b for a, b in zip(per_item_guesses[("ensemble", c)],
-                                                       per_item_guesses[("ensemble-python", c)], strict=True))
-                         for c in CATEGORIES}
-        document["native_vs_python_disagreements"] = disagreements
-        args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    if disagreements is not None:
         print(f"- ensemble (compiled cascade: {bool(detectors['ensemble'].native)}) vs ensemble-python, per item: "
               + ", ".join(f"{c} {ensemble[c]['items_per_s'] / results['ensemble-python'][c]['items_per_s']:.1f}x "
                           f"({disagreements[c]} answers differ)" for c in CATEGORIES))
